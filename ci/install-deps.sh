@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building, testing and the lab need.
+# Idempotent: packages already present are left alone; safe to run twice.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git clang llvm lld libclang-rt-dev
+  # fast path: DPDK 22.11 with the af_xdp PMD, libbpf, libxdp, bpftool, xdp-loader
+  libdpdk-dev dpdk dpdk-dev libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
+  linux-libc-dev
+  # libraries
+  libabsl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev libssl-dev
+  nlohmann-json3-dev libcpp-httplib-dev
+  # lab and end-to-end tests
+  iproute2 iputils-ping ethtool python3 curl procps util-linux tshark prometheus
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: run as root (apt-get needs it)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

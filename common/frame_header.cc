@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "common/frame_header.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/byte_order.h"
+
+namespace dmpd {
+namespace {
+
+absl::Status Reject(DecodeError e, DecodeError* out) {
+  if (out != nullptr) *out = e;
+  return absl::InvalidArgumentError(std::string(DecodeErrorName(e)));
+}
+
+constexpr uint16_t kEtherType8021Q = 0x8100;
+constexpr uint16_t kEtherType8021AD = 0x88A8;
+constexpr int kMaxVlanTags = 2;  // same limit as the XDP program
+
+}  // namespace
+
+std::string_view DecodeErrorName(DecodeError e) {
+  switch (e) {
+#define DMPD_DECODE_ERROR_NAME(en, name) \
+  case DecodeError::en:                  \
+    return name;
+    DMPD_DECODE_ERRORS(DMPD_DECODE_ERROR_NAME)
+#undef DMPD_DECODE_ERROR_NAME
+  }
+  return "unknown";
+}
+
+absl::StatusOr<size_t> EncodeFrameHeader(const FrameHeader& h, std::span<uint8_t> out) {
+  if (out.size() < kFrameHeaderLen) {
+    return absl::ResourceExhaustedError("buffer too small for a DMPD header");
+  }
+  uint8_t* p = out.data();
+  p[0] = h.version;
+  p[1] = h.kind;
+  StoreBe16(p + 2, h.flags);
+  StoreBe32(p + 4, h.cluster_id);
+  StoreBe16(p + 8, h.sender_node);
+  StoreBe16(p + 10, h.sender_port);
+  StoreBe32(p + 12, h.sequence);
+  StoreBe16(p + 16, h.payload_len);
+  StoreBe16(p + 18, 0);  // reserved
+  return kFrameHeaderLen;
+}
+
+absl::StatusOr<DecodedFrame> DecodeFrameHeader(std::span<const uint8_t> in, DecodeError* error) {
+  if (in.size() < kFrameHeaderLen) return Reject(DecodeError::kTruncatedHeader, error);
+  const uint8_t* p = in.data();
+  DecodedFrame f;
+  f.header.version = p[0];
+  if (f.header.version != DMPD_PROTO_VERSION) return Reject(DecodeError::kBadVersion, error);
+  f.header.kind = p[1];
+  f.header.flags = LoadBe16(p + 2);
+  f.header.cluster_id = LoadBe32(p + 4);
+  f.header.sender_node = LoadBe16(p + 8);
+  f.header.sender_port = LoadBe16(p + 10);
+  f.header.sequence = LoadBe32(p + 12);
+  f.header.payload_len = LoadBe16(p + 16);
+  if (f.header.payload_len > in.size() - kFrameHeaderLen) {
+    return Reject(DecodeError::kPayloadPastEnd, error);
+  }
+  f.payload = in.subspan(kFrameHeaderLen, f.header.payload_len);
+  return f;
+}
+
+absl::StatusOr<size_t> FindDmpdHeader(std::span<const uint8_t> frame, uint16_t ethertype,
+                                      DecodeError* error) {
+  if (frame.size() < kEthHeaderLen) return Reject(DecodeError::kTruncatedEthernet, error);
+  size_t off = 12;
+  uint16_t proto = LoadBe16(frame.data() + off);
+  off += 2;
+  for (int i = 0; i < kMaxVlanTags && (proto == kEtherType8021Q || proto == kEtherType8021AD);
+       ++i) {
+    if (frame.size() < off + kVlanTagLen) return Reject(DecodeError::kTruncatedEthernet, error);
+    proto = LoadBe16(frame.data() + off + 2);
+    off += kVlanTagLen;
+  }
+  if (proto != ethertype) return Reject(DecodeError::kNotDmpd, error);
+  return off;
+}
+
+}  // namespace dmpd

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// FrameHeader: the host-order view of struct dmpd_hdr (common/dmpd_wire.h) with a codec
+// that checks every bound. Frames arrive from the wire and are hostile until this says
+// otherwise.
+#ifndef DMPD_COMMON_FRAME_HEADER_H_
+#define DMPD_COMMON_FRAME_HEADER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "common/dmpd_wire.h"
+
+namespace dmpd {
+
+inline constexpr size_t kEthHeaderLen = 14;
+inline constexpr size_t kVlanTagLen = 4;
+inline constexpr size_t kFrameHeaderLen = sizeof(dmpd_hdr);
+
+// Why a frame was rejected: one list, from which the enum and the names come.
+#define DMPD_DECODE_ERRORS(X)                                         \
+  X(kTruncatedEthernet, "truncated_ethernet")                         \
+  X(kNotDmpd, "not_dmpd")                                             \
+  X(kTruncatedHeader, "truncated_header")                             \
+  X(kBadVersion, "bad_version")                                       \
+  X(kPayloadPastEnd, "payload_past_end")                              \
+  X(kOtherCluster, "other_cluster")                                   \
+  X(kBadPayload, "bad_payload")
+
+enum class DecodeError : uint8_t {
+#define DMPD_DECODE_ERROR_ENUM(e, name) e,
+  DMPD_DECODE_ERRORS(DMPD_DECODE_ERROR_ENUM)
+#undef DMPD_DECODE_ERROR_ENUM
+};
+inline constexpr size_t kDecodeErrorCount = 0
+#define DMPD_DECODE_ERROR_COUNT(e, name) +1
+    DMPD_DECODE_ERRORS(DMPD_DECODE_ERROR_COUNT)
+#undef DMPD_DECODE_ERROR_COUNT
+    ;
+std::string_view DecodeErrorName(DecodeError e);
+
+struct FrameHeader {
+  uint8_t version = DMPD_PROTO_VERSION;
+  uint8_t kind = 0;
+  uint16_t flags = 0;
+  uint32_t cluster_id = 0;
+  uint16_t sender_node = 0;
+  uint16_t sender_port = 0;
+  uint32_t sequence = 0;
+  uint16_t payload_len = 0;
+
+  bool is_data() const { return kind >= DMPD_KIND_FIRST_DATA; }
+  friend bool operator==(const FrameHeader&, const FrameHeader&) = default;
+};
+
+// A decoded header and the payload it announces (a view into the caller's buffer).
+struct DecodedFrame {
+  FrameHeader header;
+  std::span<const uint8_t> payload;
+};
+
+// Writes `h` into the first kFrameHeaderLen bytes of `out`; returns the bytes written or
+// an error if `out` is too small.
+absl::StatusOr<size_t> EncodeFrameHeader(const FrameHeader& h, std::span<uint8_t> out);
+
+// Decodes a DMPD header and its payload from `in` (which starts at the DMPD header).
+// Bytes after the payload (Ethernet padding) are ignored. On failure the status message
+// is the DecodeErrorName and `*error` (if given) the reason, for counting.
+absl::StatusOr<DecodedFrame> DecodeFrameHeader(std::span<const uint8_t> in,
+                                               DecodeError* error = nullptr);
+
+// Where the DMPD header starts in an Ethernet frame: after the Ethernet header and up to
+// two 802.1Q/802.1ad tags, if the (inner) EtherType is `ethertype` (host order).
+absl::StatusOr<size_t> FindDmpdHeader(std::span<const uint8_t> frame, uint16_t ethertype,
+                                      DecodeError* error = nullptr);
+
+}  // namespace dmpd
+
+#endif  // DMPD_COMMON_FRAME_HEADER_H_

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The interface between the XDP steering program (bpf/dmpd_steer.bpf.c) and the daemon:
+ * the configuration map the daemon writes and the per-CPU counters both read.
+ * Host byte order unless a field says otherwise.
+ */
+#ifndef DMPD_COMMON_XDP_STEER_H_
+#define DMPD_COMMON_XDP_STEER_H_
+
+#include <linux/types.h>
+
+#include "common/shared_assert.h"
+
+/* Written into dmpd_steer_config.magic by the daemon once the rest is valid; until then
+ * the program passes every frame to the kernel. "DMPD" in ASCII. */
+#define DMPD_STEER_CONFIG_MAGIC 0x444d5044u
+
+/* dmpd_steer_config.flags */
+#define DMPD_STEER_F_FILTER_CLUSTER (1u << 0) /* drop DMPD frames of another cluster id */
+
+struct dmpd_steer_config {
+	__u32 magic;       /* DMPD_STEER_CONFIG_MAGIC when configured */
+	__be16 ethertype;  /* network byte order, compared as read from the frame */
+	__u16 pad0;
+	__be32 cluster_id; /* network byte order, compared as read from the frame */
+	__u32 flags;       /* DMPD_STEER_F_* */
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_config) == 16, "dmpd_steer_config layout");
+
+/*
+ * The counters, defined once: X(field, description). The struct below, the daemon's
+ * names and the docs all come from this list. Every frame the program sees moves exactly
+ * one counter, so their sum is the number of frames seen.
+ */
+#define DMPD_STEER_COUNTERS(X)                                                         \
+	X(redirected_control, "DMPD control frames redirected to the AF_XDP socket")     \
+	X(redirected_data, "DMPD data frames redirected to the AF_XDP socket")           \
+	X(passed_to_kernel, "non-DMPD frames passed to the kernel stack")                \
+	X(malformed, "DMPD frames dropped: truncated, bad version or bad payload length") \
+	X(other_cluster, "DMPD frames dropped: another cluster id")                      \
+	X(no_socket, "DMPD frames passed because the queue has no AF_XDP socket")        \
+	X(unconfigured, "frames passed before the daemon configured the program")
+
+struct dmpd_steer_counters {
+#define DMPD_STEER_COUNTER_FIELD(name, desc) __u64 name;
+	DMPD_STEER_COUNTERS(DMPD_STEER_COUNTER_FIELD)
+#undef DMPD_STEER_COUNTER_FIELD
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_counters) == 7 * 8, "dmpd_steer_counters layout");
+
+/* Map names as the kernel shows them (at most 15 characters). */
+#define DMPD_STEER_PROG_NAME "dmpd_steer"
+#define DMPD_STEER_CONFIG_MAP "dmpd_config"
+#define DMPD_STEER_COUNTERS_MAP "dmpd_counters"
+#define DMPD_STEER_XSKS_MAP "xsks_map" /* the name DPDK's af_xdp PMD looks up */
+#define DMPD_STEER_MAX_QUEUES 64
+
+#endif /* DMPD_COMMON_XDP_STEER_H_ */
