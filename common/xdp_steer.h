@@ -11,8 +11,9 @@
 
 #include "common/shared_assert.h"
 
-/* Written into dmpd_steer_config.magic by the daemon once the rest is valid; until then
- * the program passes every frame to the kernel. "DMPD" in ASCII. */
+/* Written into dmpd_steer_config.magic by the daemon once the rest is valid. Until then
+ * the program steers with the defaults (EtherType DMPD_ETHERTYPE_DEFAULT, no filtering),
+ * so it also works under a plain af_xdp consumer such as dpdk-testpmd. "DMPD" in ASCII. */
 #define DMPD_STEER_CONFIG_MAGIC 0x444d5044u
 
 /* dmpd_steer_config.flags */
@@ -38,15 +39,14 @@ DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_config) == 16, "dmpd_steer_config la
 	X(passed_to_kernel, "non-DMPD frames passed to the kernel stack")                \
 	X(malformed, "DMPD frames dropped: truncated, bad version or bad payload length") \
 	X(other_cluster, "DMPD frames dropped: another cluster id")                      \
-	X(no_socket, "DMPD frames passed because the queue has no AF_XDP socket")        \
-	X(unconfigured, "frames passed before the daemon configured the program")
+	X(no_socket, "DMPD frames passed because the queue has no AF_XDP socket")
 
 struct dmpd_steer_counters {
 #define DMPD_STEER_COUNTER_FIELD(name, desc) __u64 name;
 	DMPD_STEER_COUNTERS(DMPD_STEER_COUNTER_FIELD)
 #undef DMPD_STEER_COUNTER_FIELD
 };
-DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_counters) == 7 * 8, "dmpd_steer_counters layout");
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_counters) == 6 * 8, "dmpd_steer_counters layout");
 
 /* Map names as the kernel shows them (at most 15 characters). */
 #define DMPD_STEER_PROG_NAME "dmpd_steer"
