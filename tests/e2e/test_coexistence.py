@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from labkit import INJECT_TOOL, check, port_of, run, run_test, say, wait_until
+from labkit import INJECT_TOOL, check, port_of, run_test, say, wait_until
 
 SIZE = 24 * 1024 * 1024
 DATA_RATE = 5000  # frames/s: a steady stream, well under what one port takes
