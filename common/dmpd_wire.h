@@ -6,6 +6,7 @@
  *
  * Extensibility: receivers accept only `version == DMPD_PROTO_VERSION`; new frame kinds
  * and new fields go into the payload (kind-specific, TLV sections), never into this header.
+ * docs/protocol.md describes every layout below byte by byte.
  */
 #ifndef DMPD_COMMON_DMPD_WIRE_H_
 #define DMPD_COMMON_DMPD_WIRE_H_
@@ -23,10 +24,28 @@
  * two classes apart by this rule alone, so it never needs to know individual kinds. */
 #define DMPD_KIND_FIRST_DATA 0x80
 
+/* The frame kinds, defined once: X(NAME, value, "name"). The enum, the C++ names, the
+ * docs and the Wireshark dissector follow this list. Values are never reused. */
+#define DMPD_FRAME_KINDS(X)                                                               \
+	X(HELLO, 0x01, "hello")                           /* neighbour discovery, per port */ \
+	X(TIME_SYNC, 0x02, "time_sync")                   /* master -> all: cycle start */    \
+	X(HEARTBEAT, 0x03, "heartbeat")                   /* master -> all: cluster view */   \
+	X(HEARTBEAT_RESPONSE, 0x04, "heartbeat_response") /* node -> master */                \
+	X(CANDIDACY, 0x05, "candidacy")                   /* election: I stand in term T */   \
+	X(VOTE, 0x06, "vote")                             /* election: I vote for N in T */   \
+	X(ANNOUNCE, 0x07, "announce")                     /* election: N is master of T */    \
+	X(LEAVE, 0x08, "leave")                           /* a node leaves on its own */      \
+	X(DATA, 0x80, "data")                             /* pipe traffic */
+
 enum dmpd_frame_kind {
-	DMPD_KIND_HELLO = 0x01, /* neighbour discovery on one port */
-	DMPD_KIND_DATA = 0x80,  /* pipe traffic */
+#define DMPD_FRAME_KIND_ENUM(name, value, str) DMPD_KIND_##name = value,
+	DMPD_FRAME_KINDS(DMPD_FRAME_KIND_ENUM)
+#undef DMPD_FRAME_KIND_ENUM
 };
+
+/* dmpd_hdr.flags (host-order values; the field is big-endian on the wire). */
+#define DMPD_HDR_F_AUTH 0x0001    /* payload ends with struct dmpd_auth_trailer */
+#define DMPD_HDR_F_SEGMENT 0x0002 /* payload starts with struct dmpd_segment_hdr */
 
 struct dmpd_hdr {
 	__u8 version;       /* DMPD_PROTO_VERSION */
@@ -40,5 +59,51 @@ struct dmpd_hdr {
 	__be16 reserved;    /* zero when sent, ignored when received */
 };
 DMPD_SHARED_ASSERT(sizeof(struct dmpd_hdr) == 20, "dmpd_hdr is 20 bytes on the wire");
+
+/* With DMPD_HDR_F_SEGMENT: one numbered piece of a message body too large for one frame.
+ * The pieces of one message share (sender_node, kind, message_id); the receiver joins
+ * them in index order. Followed by this segment's share of the body. */
+struct dmpd_segment_hdr {
+	__be32 message_id; /* the cycle for heartbeats; a per-sender counter otherwise */
+	__be16 index;      /* 0 .. count - 1 */
+	__be16 count;      /* segments in the message, >= 1 */
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_segment_hdr) == 8, "dmpd_segment_hdr layout");
+
+/* With DMPD_HDR_F_AUTH: the last bytes of the payload (counted in payload_len). The MAC is
+ * HMAC-SHA256 with the cluster key, truncated to 16 bytes, over the header as sent and
+ * every payload byte before `mac` (so over `epoch` too). */
+#define DMPD_AUTH_MAC_LEN 16
+struct dmpd_auth_trailer {
+	__be64 epoch; /* the sender's start time (us since 1970): a restarted sender is newer */
+	__u8 mac[DMPD_AUTH_MAC_LEN];
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_auth_trailer) == 24, "dmpd_auth_trailer layout");
+
+/* A data frame's payload starts with this; the pipe's bytes follow at hdr_len. Fixed
+ * offsets (no TLV) because the fast path and the XDP program read it per frame. */
+struct dmpd_data_hdr {
+	__be16 src_node;
+	__be16 dst_node; /* the XDP program may filter frames for other nodes on it (DP-3) */
+	__be16 src_pipe;
+	__be16 dst_pipe;
+	__u8 type;     /* the application's message type (LB key Ptype) */
+	__u8 flags;    /* DMPD_DATA_F_* */
+	__u8 hdr_len;  /* bytes of this header; newer senders may append fields, >= 16 */
+	__u8 reserved; /* zero when sent, ignored when received */
+	__be32 sequence; /* per (src pipe, dst pipe) flow; reordering and dedup (LB-6, PIPE-5) */
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_data_hdr) == 16, "dmpd_data_hdr layout");
+
+/* dmpd_data_hdr.flags */
+#define DMPD_DATA_F_MULTI_SEND 0x01 /* sent on several ports; the receiver delivers once */
+
+/* Every control payload is a sequence of TLVs (common/tlv_types.h has the registry). */
+struct dmpd_tlv_hdr {
+	__be16 type;   /* DMPD_TLV_F_CRITICAL set: a receiver that does not know it rejects */
+	__be16 length; /* bytes of value after this header */
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_tlv_hdr) == 4, "dmpd_tlv_hdr layout");
+#define DMPD_TLV_F_CRITICAL 0x8000
 
 #endif /* DMPD_COMMON_DMPD_WIRE_H_ */

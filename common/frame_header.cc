@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "common/frame_header.h"
 
-#include <string>
-
 #include "absl/status/status.h"
 #include "common/byte_order.h"
 
@@ -11,7 +9,7 @@ namespace {
 
 absl::Status Reject(DecodeError e, DecodeError* out) {
   if (out != nullptr) *out = e;
-  return absl::InvalidArgumentError(std::string(DecodeErrorName(e)));
+  return DecodeFailure(e);
 }
 
 constexpr uint16_t kEtherType8021Q = 0x8100;
@@ -19,17 +17,6 @@ constexpr uint16_t kEtherType8021AD = 0x88A8;
 constexpr int kMaxVlanTags = 2;  // same limit as the XDP program
 
 }  // namespace
-
-std::string_view DecodeErrorName(DecodeError e) {
-  switch (e) {
-#define DMPD_DECODE_ERROR_NAME(en, name) \
-  case DecodeError::en:                  \
-    return name;
-    DMPD_DECODE_ERRORS(DMPD_DECODE_ERROR_NAME)
-#undef DMPD_DECODE_ERROR_NAME
-  }
-  return "unknown";
-}
 
 absl::StatusOr<size_t> EncodeFrameHeader(const FrameHeader& h, std::span<uint8_t> out) {
   if (out.size() < kFrameHeaderLen) {

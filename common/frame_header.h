@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/decode_error.h"
 #include "common/dmpd_wire.h"
 
 namespace dmpd {
@@ -19,27 +20,7 @@ inline constexpr size_t kEthHeaderLen = 14;
 inline constexpr size_t kVlanTagLen = 4;
 inline constexpr size_t kFrameHeaderLen = sizeof(dmpd_hdr);
 
-// Why a frame was rejected: one list, from which the enum and the names come.
-#define DMPD_DECODE_ERRORS(X)                                         \
-  X(kTruncatedEthernet, "truncated_ethernet")                         \
-  X(kNotDmpd, "not_dmpd")                                             \
-  X(kTruncatedHeader, "truncated_header")                             \
-  X(kBadVersion, "bad_version")                                       \
-  X(kPayloadPastEnd, "payload_past_end")                              \
-  X(kOtherCluster, "other_cluster")                                   \
-  X(kBadPayload, "bad_payload")
-
-enum class DecodeError : uint8_t {
-#define DMPD_DECODE_ERROR_ENUM(e, name) e,
-  DMPD_DECODE_ERRORS(DMPD_DECODE_ERROR_ENUM)
-#undef DMPD_DECODE_ERROR_ENUM
-};
-inline constexpr size_t kDecodeErrorCount = 0
-#define DMPD_DECODE_ERROR_COUNT(e, name) +1
-    DMPD_DECODE_ERRORS(DMPD_DECODE_ERROR_COUNT)
-#undef DMPD_DECODE_ERROR_COUNT
-    ;
-std::string_view DecodeErrorName(DecodeError e);
+// Why a frame was rejected: DecodeError, in common/decode_error.h.
 
 struct FrameHeader {
   uint8_t version = DMPD_PROTO_VERSION;

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "common/heartbeat_response.h"
+
+#include "common/cycle_stamp.h"
+#include "common/fixed_tlv.h"
+#include "common/protocol_limits.h"
+
+namespace dmpd {
+namespace {
+
+using ResponseLayout =
+    CycleStampLayout<TlvType::kResponse, HeartbeatResponse, &HeartbeatResponse::node_time_ns>;
+
+}  // namespace
+
+absl::Status EncodeBody(const HeartbeatResponse& m, std::vector<uint8_t>* out) {
+  if (m.observations.size() > kMaxObservations) {
+    return absl::InvalidArgumentError("a response holds at most kMaxObservations");
+  }
+  TlvWriter w(out);
+  EncodeFixedTlv<ResponseLayout>(m, &w);
+  EncodeNodeView(m.self, &w);
+  for (const MasterObservation& o : m.observations) EncodeGroup(o, &w);
+  return w.status();
+}
+
+absl::Status DecodeBody(std::span<const uint8_t> in, HeartbeatResponse* out) {
+  size_t observations = 0;
+  absl::Status s = ForEachTlv(in, [&](const Tlv& t) {
+    observations += t.Is(TlvType::kObservation);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (observations > kMaxObservations) return DecodeFailure(DecodeError::kTooMany);
+  out->observations.resize(observations);
+  size_t i = 0;
+  bool seen_stamp = false, seen_node = false;
+  s = ForEachTlv(in, [&](const Tlv& t) -> absl::Status {
+    if (t.Is(TlvType::kResponse)) return DecodeFixedTlv<ResponseLayout>(t, &seen_stamp, out);
+    if (t.Is(TlvType::kNode)) {
+      if (absl::Status m = MarkSeen(&seen_node); !m.ok()) return m;
+      return DecodeNodeView(t.value, &out->self);
+    }
+    if (t.Is(TlvType::kObservation)) return DecodeGroup(t.value, &out->observations[i++]);
+    return SkipUnknownTlv(t);
+  });
+  if (!s.ok()) return s;
+  return seen_stamp && seen_node ? absl::OkStatus() : DecodeFailure(DecodeError::kMissingField);
+}
+
+}  // namespace dmpd
