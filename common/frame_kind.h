@@ -10,6 +10,13 @@
 
 namespace dmpd {
 
+// Every kind, in list order: for tests, tools and the docs.
+inline constexpr uint8_t kFrameKinds[] = {
+#define DMPD_FRAME_KIND_VALUE(name, value, str) value,
+    DMPD_FRAME_KINDS(DMPD_FRAME_KIND_VALUE)
+#undef DMPD_FRAME_KIND_VALUE
+};
+
 constexpr bool IsKnownKind(uint8_t kind) {
   switch (kind) {
 #define DMPD_FRAME_KIND_CASE(name, value, str) case value:

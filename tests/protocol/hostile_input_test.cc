@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Hostile input (REL-1): every golden frame cut at every offset, every length field set
+// past its end and to 0xFFFF, unknown kinds and TLVs, wrong version and cluster, broken
+// field groups and limits. Each must be refused with the right reason (and the test build
+// runs under ASan+UBSan, so a read past the buffer fails the test too).
+#include <gtest/gtest.h>
+
+#include "common/byte_order.h"
+#include "common/frame_header.h"
+#include "common/frame_kind.h"
+#include "common/frame_receiver.h"
+#include "common/protocol_limits.h"
+#include "common/protocol_samples.h"
+#include "tests/protocol/protocol_test_util.h"
+
+namespace dmpd {
+namespace {
+
+using testing::Reason;
+using testing::SampleFrame;
+
+absl::StatusOr<std::optional<Message>> Receive(std::span<const uint8_t> frame) {
+  FrameReceiver rx({.cluster_id = kSampleCluster});
+  return rx.Receive(frame, 0);
+}
+
+std::optional<DecodeError> ReasonOf(std::span<const uint8_t> frame) {
+  return Reason(Receive(frame).status());
+}
+
+void SetPayloadLen(std::vector<uint8_t>* f) {
+  StoreBe16(f->data() + 16, static_cast<uint16_t>(f->size() - kFrameHeaderLen));
+}
+
+class Hostile : public ::testing::TestWithParam<MessageBody> {
+ protected:
+  std::vector<uint8_t> frame_ = SampleFrame(GetParam());
+  uint8_t kind() const { return KindOf(GetParam()); }
+};
+
+TEST_P(Hostile, CutAnywhereWithoutFixingTheLength) {
+  for (size_t len = 0; len < frame_.size(); ++len) {
+    EXPECT_EQ(ReasonOf(std::span(frame_).first(len)),
+              len < kFrameHeaderLen ? DecodeError::kTruncatedHeader : DecodeError::kPayloadPastEnd)
+        << "cut at " << len;
+  }
+}
+
+// A payload cut short with a matching payload_len: refused inside a TLV; at a TLV boundary
+// either refused for a missing field or decoded to exactly what the prefix says.
+TEST_P(Hostile, CutAnywhereWithTheLengthFixed) {
+  const std::vector<size_t> bounds = testing::TopLevelBoundaries(frame_);
+  for (size_t len = kFrameHeaderLen; len < frame_.size(); ++len) {
+    std::vector<uint8_t> cut(frame_.begin(), frame_.begin() + len);
+    SetPayloadLen(&cut);
+    auto r = Receive(cut);
+    if (kind() == DMPD_KIND_DATA) {
+      if (len - kFrameHeaderLen < kDataHeaderLen) {
+        EXPECT_EQ(Reason(r.status()), DecodeError::kFieldTooShort) << len;
+      } else {
+        ASSERT_TRUE(r.ok()) << len;
+        EXPECT_EQ(std::get<DataMessage>((*r)->body).payload.size(),
+                  len - kFrameHeaderLen - kDataHeaderLen);
+      }
+      continue;
+    }
+    const bool at_boundary = std::find(bounds.begin(), bounds.end(), len) != bounds.end();
+    if (!at_boundary) {
+      const auto why = Reason(r.status());
+      EXPECT_TRUE(why == DecodeError::kTruncatedTlv || why == DecodeError::kTlvPastEnd)
+          << "cut at " << len << ": " << r.status();
+      continue;
+    }
+    if (!r.ok()) {
+      EXPECT_EQ(Reason(r.status()), DecodeError::kMissingField) << len << r.status();
+      continue;
+    }
+    std::vector<uint8_t> body;
+    ASSERT_TRUE(EncodeMessageBody((*r)->body, &body).ok());
+    EXPECT_TRUE(std::equal(body.begin(), body.end(), cut.begin() + kFrameHeaderLen, cut.end()))
+        << "cut at " << len << " decoded to something else than its bytes";
+  }
+}
+
+TEST_P(Hostile, PayloadLengthPastTheEnd) {
+  for (uint16_t len :
+       {static_cast<uint16_t>(frame_.size() - kFrameHeaderLen + 1), uint16_t{0xFFFF}}) {
+    std::vector<uint8_t> f = frame_;
+    StoreBe16(f.data() + 16, len);
+    EXPECT_EQ(ReasonOf(f), DecodeError::kPayloadPastEnd) << len;
+  }
+}
+
+TEST_P(Hostile, EveryTlvLengthPastItsParent) {
+  if (kind() == DMPD_KIND_DATA) GTEST_SKIP() << "no TLVs";
+  const auto fields = testing::TlvLengthFields(frame_);
+  ASSERT_FALSE(fields.empty());
+  for (const auto& lf : fields) {
+    const size_t room = lf.parent_end - lf.offset - 2;  // bytes after the length field
+    for (size_t len : {room + 1, size_t{0xFFFF}}) {
+      std::vector<uint8_t> f = frame_;
+      StoreBe16(f.data() + lf.offset, static_cast<uint16_t>(len));
+      EXPECT_EQ(ReasonOf(f), DecodeError::kTlvPastEnd) << "length at " << lf.offset << " = " << len;
+    }
+  }
+}
+
+TEST_P(Hostile, WrongVersionClusterAndKind) {
+  std::vector<uint8_t> f = frame_;
+  f[0] = DMPD_PROTO_VERSION + 1;
+  EXPECT_EQ(ReasonOf(f), DecodeError::kBadVersion);
+  f = frame_;
+  f[7] ^= 1;
+  EXPECT_EQ(ReasonOf(f), DecodeError::kOtherCluster);
+  for (int k = 0; k < 256; ++k) {
+    if (IsKnownKind(static_cast<uint8_t>(k))) continue;
+    f = frame_;
+    f[1] = static_cast<uint8_t>(k);
+    EXPECT_EQ(ReasonOf(f), DecodeError::kUnknownKind) << k;
+  }
+}
+
+// Compatibility: a TLV this version does not know is skipped, wherever it is, unless the
+// sender marked it critical.
+TEST_P(Hostile, UnknownTlvsSkippedUnlessCritical) {
+  if (kind() == DMPD_KIND_DATA) GTEST_SKIP() << "no TLVs";
+  const std::vector<uint8_t> extra = {0x7e, 0x01, 0x00, 0x03, 0xaa, 0xbb, 0xcc};
+  for (size_t at : testing::TopLevelBoundaries(frame_)) {
+    std::vector<uint8_t> f = frame_;
+    f.insert(f.begin() + at, extra.begin(), extra.end());
+    SetPayloadLen(&f);
+    auto r = Receive(f);
+    ASSERT_TRUE(r.ok()) << "unknown TLV at " << at << ": " << r.status();
+    EXPECT_EQ((*r)->body, GetParam());
+    f[at] |= 0x80;  // DMPD_TLV_F_CRITICAL
+    EXPECT_EQ(ReasonOf(f), DecodeError::kUnknownCriticalTlv) << at;
+  }
+}
+
+std::vector<MessageBody> Samples() { return SampleMessages(); }
+
+INSTANTIATE_TEST_SUITE_P(EveryKind, Hostile, ::testing::ValuesIn(Samples()), [](const auto& info) {
+  return std::string(FrameKindName(KindOf(info.param)));
+});
+
+// Control payloads built by hand, for what the encoder never writes.
+std::vector<uint8_t> Tlv(uint16_t type, std::vector<uint8_t> value) {
+  std::vector<uint8_t> t = {static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type),
+                            static_cast<uint8_t>(value.size() >> 8),
+                            static_cast<uint8_t>(value.size())};
+  t.insert(t.end(), value.begin(), value.end());
+  return t;
+}
+std::vector<uint8_t> Cat(std::initializer_list<std::vector<uint8_t>> parts) {
+  std::vector<uint8_t> out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+std::optional<DecodeError> DecodeAs(uint8_t kind, const std::vector<uint8_t>& body) {
+  MessageBody m;
+  return Reason(DecodeMessageBody(kind, body, &m));
+}
+const std::vector<uint8_t> kSync(24, 0);
+const std::vector<uint8_t> kStamp(16, 0);
+const std::vector<uint8_t> kNodeInfo = {0, 3, 0, 0, 0, 0};  // node 3, nothing present
+
+TEST(HostileBodies, MissingAndDuplicateFields) {
+  EXPECT_EQ(DecodeAs(DMPD_KIND_TIME_SYNC, {}), DecodeError::kMissingField);
+  EXPECT_EQ(DecodeAs(DMPD_KIND_TIME_SYNC, Cat({Tlv(0x0001, kSync), Tlv(0x0001, kSync)})),
+            DecodeError::kDuplicateField);
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT, Tlv(0x0010, Tlv(0x0011, kNodeInfo))),
+            DecodeError::kMissingField);  // no view
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT, Cat({Tlv(0x0002, kStamp), Tlv(0x0010, {})})),
+            DecodeError::kMissingField);  // a node without node_info
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT,
+                     Cat({Tlv(0x0002, kStamp),
+                          Tlv(0x0010, Cat({Tlv(0x0011, kNodeInfo), Tlv(0x0011, kNodeInfo)}))})),
+            DecodeError::kDuplicateField);
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT_RESPONSE, Tlv(0x0003, kStamp)),
+            DecodeError::kMissingField);  // no node
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HELLO, Cat({Tlv(0x0021, {0, 1}), Tlv(0x0021, {0, 2})})),
+            DecodeError::kDuplicateField);
+}
+
+TEST(HostileBodies, ShortValues) {
+  EXPECT_EQ(DecodeAs(DMPD_KIND_TIME_SYNC, Tlv(0x0001, std::vector<uint8_t>(23))),
+            DecodeError::kFieldTooShort);
+  EXPECT_EQ(DecodeAs(DMPD_KIND_LEAVE, Tlv(0x0005, std::vector<uint8_t>(7))),
+            DecodeError::kFieldTooShort);
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HELLO, Tlv(0x0020, {1, 2, 3, 4, 5})), DecodeError::kFieldTooShort);
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HELLO, Tlv(0x0023, {})), DecodeError::kBadValue);
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HELLO, Tlv(0x0023, std::vector<uint8_t>(kMaxHelloName + 1, 'a'))),
+            DecodeError::kBadValue);
+  // A group shorter than its id and presence word, or than its present bits need.
+  const auto node = [](std::vector<uint8_t> info) {
+    return Cat({Tlv(0x0002, kStamp), Tlv(0x0010, Tlv(0x0011, info))});
+  };
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT, node({0, 3, 0, 0, 0})), DecodeError::kFieldTooShort);
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT, node({0, 3, 0, 0, 0, 1, 0})),
+            DecodeError::kFieldTooShort);  // cores present, 1 of its 2 bytes
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT, node({0, 3, 0xff, 0xff, 0xff, 0xff})),
+            DecodeError::kFieldTooShort);  // every bit, no bytes
+}
+
+TEST(HostileBodies, DataHeaderLength) {
+  std::vector<uint8_t> d(kDataHeaderLen + 4, 0);
+  for (uint8_t bad : {0, 1, 15}) {
+    d[10] = bad;
+    EXPECT_EQ(DecodeAs(DMPD_KIND_DATA, d), DecodeError::kBadValue) << int{bad};
+  }
+  for (uint8_t past : {21, 255}) {
+    d[10] = past;
+    EXPECT_EQ(DecodeAs(DMPD_KIND_DATA, d), DecodeError::kPayloadPastEnd) << int{past};
+  }
+  d[10] = 20;  // a newer sender's longer header: skipped, empty payload
+  MessageBody m;
+  ASSERT_TRUE(DecodeMessageBody(DMPD_KIND_DATA, d, &m).ok());
+  EXPECT_TRUE(std::get<DataMessage>(m).payload.empty());
+}
+
+TEST(HostileBodies, Limits) {
+  std::vector<uint8_t> ports = Tlv(0x0011, kNodeInfo);
+  for (size_t i = 0; i <= kMaxNodePorts; ++i) {
+    ports = Cat({ports, Tlv(0x0012, {0, static_cast<uint8_t>(i), 0, 0, 0, 0})});
+  }
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT, Cat({Tlv(0x0002, kStamp), Tlv(0x0010, ports)})),
+            DecodeError::kTooMany);
+  std::vector<uint8_t> view = Tlv(0x0002, kStamp);
+  const auto node = Tlv(0x0010, Tlv(0x0011, kNodeInfo));
+  for (size_t i = 0; i <= kMaxViewNodes; ++i) view.insert(view.end(), node.begin(), node.end());
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT, view), DecodeError::kTooMany);
+  std::vector<uint8_t> resp = Cat({Tlv(0x0003, kStamp), node});
+  for (size_t i = 0; i <= kMaxObservations; ++i) {
+    resp = Cat({resp, Tlv(0x0014, {0, 0, 0, 0, 0, 0})});
+  }
+  EXPECT_EQ(DecodeAs(DMPD_KIND_HEARTBEAT_RESPONSE, resp), DecodeError::kTooMany);
+}
+
+TEST(HostileBodies, ResponseMustSpeakForItsSender) {
+  HeartbeatResponse r = std::get<HeartbeatResponse>(SampleMessages()[3]);
+  r.self.info.id = kSampleNode + 1;
+  EXPECT_EQ(ReasonOf(SampleFrame(r)), DecodeError::kBadValue);
+}
+
+TEST(HostileBodies, RejectionsAreCountedByReason) {
+  FrameReceiver rx({.cluster_id = kSampleCluster});
+  std::vector<uint8_t> f = SampleFrame(SampleMessages()[1]);
+  f[7] ^= 1;
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(rx.Receive(f, 0).ok());
+  EXPECT_FALSE(rx.Receive(std::span(f).first(5), 0).ok());
+  EXPECT_EQ(rx.rejected()[static_cast<size_t>(DecodeError::kOtherCluster)], 3u);
+  EXPECT_EQ(rx.rejected()[static_cast<size_t>(DecodeError::kTruncatedHeader)], 1u);
+}
+
+}  // namespace
+}  // namespace dmpd
