@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-3-Clause) */
+/*
+ * dmpd_steer: steers DMPD frames (DP-1) into the AF_XDP socket of the receive queue and
+ * passes every other frame to the kernel untouched. Never drops non-DMPD traffic; drops
+ * only DMPD frames that are malformed or (when configured, DP-3) of another cluster.
+ * Every path leaves through COUNT_AND_RETURN, so each frame moves exactly one counter.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "common/dmpd_wire.h"
+#include "common/xdp_steer.h"
+#include "parse_helpers.h"
+#include "steer_maps.h"
+
+#define COUNT_AND_RETURN(counters, field, action)   \
+	do {                                          \
+		if (counters)                         \
+			(counters)->field++;          \
+		return (action);                      \
+	} while (0)
+
+SEC("xdp")
+int dmpd_steer(struct xdp_md *ctx)
+{
+	struct cursor c = { .pos = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end };
+	__u32 key = 0;
+	struct dmpd_steer_counters *counters = bpf_map_lookup_elem(&dmpd_counters, &key);
+	struct dmpd_steer_config *cfg = bpf_map_lookup_elem(&dmpd_config, &key);
+	__be16 ethertype = bpf_htons(DMPD_ETHERTYPE_DEFAULT);
+	struct dmpd_hdr *hdr;
+	__be16 proto;
+	long verdict;
+
+	if (cfg && cfg->magic == DMPD_STEER_CONFIG_MAGIC)
+		ethertype = cfg->ethertype;
+
+	/* A runt the kernel may still want (it counts it as an error): not ours to drop. */
+	if (parse_ethernet(&c, &proto) < 0 || proto != ethertype)
+		COUNT_AND_RETURN(counters, passed_to_kernel, XDP_PASS);
+
+	hdr = c.pos;
+	if ((void *)(hdr + 1) > c.end || hdr->version != DMPD_PROTO_VERSION)
+		COUNT_AND_RETURN(counters, malformed, XDP_DROP);
+	if ((void *)(hdr + 1) + bpf_ntohs(hdr->payload_len) > c.end)
+		COUNT_AND_RETURN(counters, malformed, XDP_DROP);
+
+	if (cfg && cfg->magic == DMPD_STEER_CONFIG_MAGIC &&
+	    (cfg->flags & DMPD_STEER_F_FILTER_CLUSTER) && hdr->cluster_id != cfg->cluster_id)
+		COUNT_AND_RETURN(counters, other_cluster, XDP_DROP);
+
+	/* XDP_PASS as the fallback: a queue without a socket hands frames to the kernel
+	 * rather than losing them silently (tcpdump on the port still sees them). */
+	verdict = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	if (verdict != XDP_REDIRECT)
+		COUNT_AND_RETURN(counters, no_socket, verdict);
+	if (hdr->kind >= DMPD_KIND_FIRST_DATA)
+		COUNT_AND_RETURN(counters, redirected_data, XDP_REDIRECT);
+	COUNT_AND_RETURN(counters, redirected_control, XDP_REDIRECT);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Tier 2: the dmpd_steer program, loaded for real and run on crafted frames.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+
+#include "dmpd_steer.skel.h"
+#include "foreign_pass.skel.h"
+#include "tests/support/frame_builder.h"
+#include "userspace/xdp/steer_maps.h"
+#include "userspace/xdp/xdp_attachment.h"
+
+namespace dmpd {
+namespace {
+
+using testing::FrameBuilder;
+
+uint32_t ProgId(int prog_fd) {
+  bpf_prog_info info{};
+  __u32 len = sizeof(info);
+  EXPECT_EQ(bpf_obj_get_info_by_fd(prog_fd, &info, &len), 0);
+  return info.id;
+}
+
+class SteerProgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    skel_.reset(dmpd_steer::open_and_load());
+    ASSERT_NE(skel_, nullptr) << "loading dmpd_steer failed (tests need root for BPF)";
+    auto prog = DescribeProgram(ProgId(bpf_program__fd(skel_->progs.dmpd_steer)));
+    ASSERT_TRUE(prog.ok()) << prog.status();
+    prog_ = *prog;
+    auto maps = SteerMaps::Open(prog_);
+    ASSERT_TRUE(maps.ok()) << maps.status();
+    maps_.emplace(*std::move(maps));
+  }
+
+  void Configure(uint16_t ethertype, uint32_t cluster, bool filter) {
+    ASSERT_TRUE(maps_->Configure({ethertype, cluster, filter}).ok());
+  }
+
+  // Runs one frame; returns the verdict and which counters moved.
+  int Run(const std::vector<uint8_t>& frame, dmpd_steer_counters* delta) {
+    auto before = maps_->ReadCounters();
+    EXPECT_TRUE(before.ok());
+    std::vector<uint8_t> data = frame;
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(),
+                .data_size_in = static_cast<__u32>(data.size()), .repeat = 1);
+    int err = bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.dmpd_steer), &opts);
+    EXPECT_EQ(err, 0) << strerror(-err);
+    auto after = maps_->ReadCounters();
+    EXPECT_TRUE(after.ok());
+#define DMPD_DELTA(name, desc) delta->name = after->name - before->name;
+    DMPD_STEER_COUNTERS(DMPD_DELTA)
+#undef DMPD_DELTA
+    return static_cast<int>(opts.retval);
+  }
+
+  struct SkelDeleter {
+    void operator()(dmpd_steer* s) const { dmpd_steer::destroy(s); }
+  };
+  std::unique_ptr<dmpd_steer, SkelDeleter> skel_;
+  AttachedProgram prog_;
+  std::optional<SteerMaps> maps_;
+};
+
+uint64_t Total(const dmpd_steer_counters& c) {
+  uint64_t sum = 0;
+#define DMPD_SUM(name, desc) sum += c.name;
+  DMPD_STEER_COUNTERS(DMPD_SUM)
+#undef DMPD_SUM
+  return sum;
+}
+
+// Each case: a frame, the verdict, and the one counter that must move.
+#define EXPECT_VERDICT(frame, verdict, counter)        \
+  do {                                                 \
+    dmpd_steer_counters d{};                           \
+    EXPECT_EQ(Run(frame, &d), verdict);                \
+    EXPECT_EQ(d.counter, 1u) << #counter;              \
+    EXPECT_EQ(Total(d), 1u) << "exactly one counter"; \
+  } while (0)
+
+FrameHeader Hello(uint32_t cluster) {
+  return FrameHeader{.kind = DMPD_KIND_HELLO, .cluster_id = cluster, .sender_node = 2};
+}
+
+TEST_F(SteerProgTest, IsRecognisedAsOursAndForeignIsNot) {
+  EXPECT_TRUE(IsSteerProgram(prog_));
+  std::unique_ptr<foreign_pass, void (*)(foreign_pass*)> foreign(foreign_pass::open_and_load(),
+                                                                 foreign_pass::destroy);
+  ASSERT_NE(foreign, nullptr);
+  auto other = DescribeProgram(ProgId(bpf_program__fd(foreign->progs.foreign_pass)));
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(IsSteerProgram(*other));
+  // A foreign program that borrowed our name is still not ours: it lacks our maps.
+  other->name = DMPD_STEER_PROG_NAME;
+  EXPECT_FALSE(IsSteerProgram(*other));
+}
+
+TEST_F(SteerProgTest, NonDmpdGoesToTheKernel) {
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
+  EXPECT_VERDICT(FrameBuilder().Ethertype(ETH_P_IP).PadToMinimum().Build(), XDP_PASS,
+                 passed_to_kernel);
+  EXPECT_VERDICT(FrameBuilder().Ethertype(ETH_P_ARP).PadToMinimum().Build(), XDP_PASS,
+                 passed_to_kernel);
+  EXPECT_VERDICT(FrameBuilder().VlanTag(ETH_P_8021Q).Ethertype(ETH_P_IPV6).Build(), XDP_PASS,
+                 passed_to_kernel);
+  // Three tags are more than we look through: not ours, so the kernel's.
+  EXPECT_VERDICT(FrameBuilder()
+                     .VlanTag(ETH_P_8021AD)
+                     .VlanTag(ETH_P_8021Q)
+                     .VlanTag(ETH_P_8021Q)
+                     .Header(Hello(1))
+                     .Build(),
+                 XDP_PASS, passed_to_kernel);
+}
+
+TEST_F(SteerProgTest, ValidDmpdIsRedirectedOrFallsBackWithoutSocket) {
+  // No AF_XDP socket in xsks_map here, so a steered frame takes the XDP_PASS fallback and
+  // counts as no_socket: that counter proves the frame was classified as ours.
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).PadToMinimum().Build(), XDP_PASS, no_socket);
+  EXPECT_VERDICT(FrameBuilder().VlanTag(ETH_P_8021Q).Header(Hello(1)).Build(), XDP_PASS,
+                 no_socket);
+  EXPECT_VERDICT(
+      FrameBuilder().VlanTag(ETH_P_8021AD).VlanTag(ETH_P_8021Q).Header(Hello(1)).Build(),
+      XDP_PASS, no_socket);
+  FrameHeader data = Hello(1);
+  data.kind = DMPD_KIND_DATA;
+  EXPECT_VERDICT(FrameBuilder().Header(data).Payload(std::vector<uint8_t>(100, 7)).Build(),
+                 XDP_PASS, no_socket);
+}
+
+TEST_F(SteerProgTest, MalformedDmpdIsDropped) {
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
+  auto frame = FrameBuilder().Header(Hello(1)).Build();  // 14 + 20 bytes, no padding
+  for (size_t len = kEthHeaderLen; len < frame.size(); ++len) {
+    SCOPED_TRACE(len);
+    EXPECT_VERDICT(std::vector<uint8_t>(frame.begin(), frame.begin() + len), XDP_DROP,
+                   malformed);
+  }
+  FrameHeader bad_version = Hello(1);
+  bad_version.version = 9;
+  EXPECT_VERDICT(FrameBuilder().Header(bad_version).PadToMinimum().Build(), XDP_DROP, malformed);
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).Payload({1, 2, 3}).ClaimedPayloadLen(4).Build(),
+                 XDP_DROP, malformed);
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).ClaimedPayloadLen(0xFFFF).PadToMinimum().Build(),
+                 XDP_DROP, malformed);
+}
+
+TEST_F(SteerProgTest, OtherClusterIsFilteredOnlyWhenAsked) {
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(2)).PadToMinimum().Build(), XDP_DROP, other_cluster);
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, false);
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(2)).PadToMinimum().Build(), XDP_PASS, no_socket);
+}
+
+TEST_F(SteerProgTest, UnconfiguredSteersWithDefaults) {
+  // Before the daemon writes its config: default EtherType, no cluster filtering.
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(99)).PadToMinimum().Build(), XDP_PASS, no_socket);
+  EXPECT_VERDICT(FrameBuilder().Ethertype(ETH_P_IP).PadToMinimum().Build(), XDP_PASS,
+                 passed_to_kernel);
+}
+
+TEST_F(SteerProgTest, EthertypeIsConfigurable) {
+  Configure(0x88B6, 1, true);
+  EXPECT_VERDICT(FrameBuilder().Ethertype(0x88B6).Header(Hello(1)).PadToMinimum().Build(),
+                 XDP_PASS, no_socket);
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).PadToMinimum().Build(), XDP_PASS,
+                 passed_to_kernel);
+}
+
+}  // namespace
+}  // namespace dmpd

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// dmpdctl: asks a running dmpdd over its control socket and prints the answer as tables
+// or, with --json, as the daemon's JSON itself. The tables are rendered from that same
+// JSON, so the two views cannot disagree.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "tools/dmpdctl/table.h"
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kDefaultSocket = "/run/dmpd/dmpdd.sock";
+
+absl::StatusOr<json> Ask(const std::string& socket_path, const std::string& command) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError("socket path too long");
+  }
+  memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::ErrnoToStatus(errno, "socket");
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    close(fd);
+    return absl::ErrnoToStatus(
+        err, absl::StrCat("cannot reach dmpdd at ", socket_path, " (is it running? --socket?)"));
+  }
+  std::string request = command + "\n";
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
+    close(fd);
+    return absl::ErrnoToStatus(errno, "sending the request");
+  }
+  std::string reply;
+  char buf[65536];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+  close(fd);
+  json j = json::parse(reply, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::DataLossError("dmpdd sent an answer that is not JSON");
+  if (j.is_object() && j.contains("error")) {
+    return absl::InvalidArgumentError(j["error"].get<std::string>());
+  }
+  return j;
+}
+
+std::string Num(const json& v) { return v.is_number() ? v.dump() : "n/a"; }
+
+// The sum of several counters of `obj`, or "n/a" if any is missing.
+std::string Sum(const json& obj, std::initializer_list<const char*> keys) {
+  uint64_t total = 0;
+  for (const char* k : keys) {
+    if (!obj.contains(k) || !obj[k].is_number_unsigned()) return "n/a";
+    total += obj[k].get<uint64_t>();
+  }
+  return std::to_string(total);
+}
+
+void PrintStatus(const json& s) {
+  std::cout << "node " << s["node"] << "  cluster " << s["cluster_id"] << "  pid " << s["pid"]
+            << "  up " << Num(s["uptime_ms"]) << " ms  hello every " << s["hello_interval_ms"]
+            << " ms  ethertype " << s["ethertype"].get<std::string>() << "\n\n";
+  dmpd::Table ports({"PORT", "IF", "Q", "MAC", "LINK", "XDP", "PROG", "HELLO TX", "HELLO RX",
+                     "PMD RX", "PMD TX", "IMISSED", "XDP→SOCK", "XDP→KERN", "XDP DROP",
+                     "KERN RX", "KERN TX"});
+  for (const json& p : s["ports"]) {
+    const json& x = p["xdp"];
+    ports.AddRow({Num(p["index"]), p["interface"].get<std::string>(), Num(p["queue"]),
+                  p["mac"].get<std::string>(), p["link"].get<std::string>(),
+                  p["xdp_mode"].get<std::string>(), Num(p["xdp_prog_id"]), Num(p["hellos_sent"]),
+                  Num(p["daemon"]["hellos_received"]), Num(p["pmd"]["rx_packets"]),
+                  Num(p["pmd"]["tx_packets"]), Num(p["pmd"]["imissed"]),
+                  Sum(x, {"redirected_control", "redirected_data"}), Sum(x, {"passed_to_kernel"}),
+                  Sum(x, {"malformed", "other_cluster"}),
+                  Num(p["kernel"]["rx_packets"]), Num(p["kernel"]["tx_packets"])});
+  }
+  ports.Print(std::cout);
+  std::cout << "\n";
+  dmpd::Table neigh({"PORT", "IF", "NEIGHBOUR NODE", "NEIGHBOUR PORT", "MAC", "HELLOS",
+                     "LAST SEQ", "LAST SEEN (ms ago)"});
+  for (const json& p : s["ports"]) {
+    for (const json& n : p["neighbours"]) {
+      neigh.AddRow({Num(p["index"]), p["interface"].get<std::string>(), Num(n["node"]),
+                    Num(n["port"]), n["mac"].get<std::string>(), Num(n["hellos"]),
+                    Num(n["last_sequence"]), Num(n["last_seen_ms_ago"])});
+    }
+  }
+  neigh.Print(std::cout);
+}
+
+struct Command {
+  const char* name;
+  const char* help;
+  std::function<void(const json&)> print;
+};
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> kCommands = {
+      {"status", "ports, their counters (PMD, XDP, kernel, daemon) and neighbours", PrintStatus},
+  };
+  return kCommands;
+}
+
+int Usage(int rc) {
+  std::ostream& out = rc == 0 ? std::cout : std::cerr;
+  out << "usage: dmpdctl [--socket PATH] COMMAND [--json]\n  --socket PATH  dmpdd control "
+         "socket (default "
+      << kDefaultSocket << ")\n  --json         print the daemon's JSON\ncommands:\n";
+  for (const Command& c : Commands()) out << "  " << c.name << "\t" << c.help << "\n";
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string socket_path = kDefaultSocket;
+  std::string command;
+  bool as_json = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--json") {
+      as_json = true;
+    } else if (a == "--socket" && i + 1 < argc) {
+      socket_path = argv[++i];
+    } else if (a.rfind("--socket=", 0) == 0) {
+      socket_path = a.substr(9);
+    } else if (a == "--help" || a == "-h") {
+      return Usage(0);
+    } else if (command.empty() && a[0] != '-') {
+      command = a;
+    } else {
+      std::cerr << "dmpdctl: unexpected argument '" << a << "'\n";
+      return Usage(2);
+    }
+  }
+  if (command.empty()) return Usage(2);
+  const Command* cmd = nullptr;
+  for (const Command& c : Commands()) {
+    if (command == c.name) cmd = &c;
+  }
+  if (cmd == nullptr) {
+    std::cerr << "dmpdctl: unknown command '" << command << "'\n";
+    return Usage(2);
+  }
+  auto reply = Ask(socket_path, command);
+  if (!reply.ok()) {
+    std::cerr << "dmpdctl: " << reply.status().message() << "\n";
+    return 1;
+  }
+  if (as_json) {
+    std::cout << reply->dump(2) << "\n";
+  } else {
+    cmd->print(*reply);
+  }
+  return 0;
+}

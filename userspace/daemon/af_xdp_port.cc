@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/daemon/af_xdp_port.h"
+
+#include <net/if.h>
+#include <rte_bus_vdev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "userspace/daemon/dense_mempool.h"
+#include "userspace/daemon/log.h"
+
+namespace dmpd {
+namespace {
+
+constexpr uint16_t kRxDescriptors = 1024;
+constexpr uint16_t kTxDescriptors = 1024;
+
+absl::Status DpdkError(int rc, absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", rte_strerror(rc < 0 ? -rc : rc)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AfXdpPort>> AfXdpPort::Open(const PortOptions& options) {
+  int ifindex = static_cast<int>(if_nametoindex(options.ifname.c_str()));
+  if (ifindex == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no interface ", options.ifname, " in this network namespace"));
+  }
+  auto lock = InterfaceLock::Acquire(options.lock_dir, options.ifname);
+  if (!lock.ok()) return lock.status();
+  std::unique_ptr<AfXdpPort> port(new AfXdpPort(options, ifindex, *std::move(lock)));
+  if (absl::Status s = port->CheckExistingProgram(); !s.ok()) return s;
+  if (absl::Status s = port->StartPmd(); !s.ok()) return s;
+  if (absl::Status s = port->AdoptProgram(); !s.ok()) return s;
+  return port;
+}
+
+absl::Status AfXdpPort::CheckExistingProgram() {
+  auto attached = QueryAttachedProgram(ifindex_);
+  if (!attached.ok()) return attached.status();
+  if (!attached->has_value()) return absl::OkStatus();
+  const AttachedProgram& prog = **attached;
+  if (!IsSteerProgram(prog)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to attach to ", options_.ifname, ": XDP program '", prog.name, "' (id ",
+        prog.id, ", ", XdpModeName(prog.mode),
+        ") is attached and is not dmpd's; it was left in place. Remove it yourself if it is "
+        "not needed (`xdp-loader unload ",
+        options_.ifname, " --all` or `ip link set dev ", options_.ifname, " xdp off`)"));
+  }
+  // Ours, and we hold the interface lock, so its daemon is gone: a crash left it.
+  Log(LogLevel::kWarning, "port",
+      absl::StrCat(options_.ifname, ": replacing stale dmpd_steer program id ", prog.id,
+                   " left by a previous run"));
+  return DetachProgram(ifindex_, prog);
+}
+
+absl::Status AfXdpPort::StartPmd() {
+  vdev_name_ = absl::StrCat("net_af_xdp_", options_.ifname);
+  auto pool = CreateDenseMbufPool(absl::StrCat("mb_", options_.ifname), options_.mbufs);
+  if (!pool.ok()) return pool.status();
+  pool_ = *pool;
+
+  // busy_budget=0: no recvfrom() syscall on every empty poll; we sleep in epoll instead.
+  std::string args = absl::StrCat("iface=", options_.ifname,
+                                  ",start_queue=0,queue_count=1,busy_budget=0,xdp_prog=",
+                                  options_.bpf_object_path);
+  if (int rc = rte_vdev_init(vdev_name_.c_str(), args.c_str()); rc != 0) {
+    return DpdkError(rc, absl::StrCat(options_.ifname, ": starting the af_xdp PMD"));
+  }
+  vdev_created_ = true;
+  if (int rc = rte_eth_dev_get_port_by_name(vdev_name_.c_str(), &port_id_); rc != 0) {
+    return DpdkError(rc, absl::StrCat(options_.ifname, ": finding the PMD port"));
+  }
+  rte_eth_conf conf{};
+  if (int rc = rte_eth_dev_configure(port_id_, 1, 1, &conf); rc != 0) {
+    return DpdkError(rc, absl::StrCat(options_.ifname, ": configuring the port"));
+  }
+  if (int rc = rte_eth_rx_queue_setup(port_id_, 0, kRxDescriptors, SOCKET_ID_ANY, nullptr,
+                                      pool_);
+      rc != 0) {
+    return DpdkError(rc, absl::StrCat(options_.ifname, ": setting up the rx queue"));
+  }
+  if (int rc = rte_eth_tx_queue_setup(port_id_, 0, kTxDescriptors, SOCKET_ID_ANY, nullptr);
+      rc != 0) {
+    return DpdkError(rc, absl::StrCat(options_.ifname, ": setting up the tx queue"));
+  }
+  if (int rc = rte_eth_dev_start(port_id_); rc != 0) {
+    return DpdkError(rc, absl::StrCat(options_.ifname, ": starting the port"));
+  }
+  rte_ether_addr addr{};
+  rte_eth_macaddr_get(port_id_, &addr);
+  std::copy(std::begin(addr.addr_bytes), std::end(addr.addr_bytes), mac_.begin());
+  return absl::OkStatus();
+}
+
+absl::Status AfXdpPort::AdoptProgram() {
+  auto attached = QueryAttachedProgram(ifindex_);
+  if (!attached.ok()) return attached.status();
+  if (!attached->has_value() || !IsSteerProgram(**attached)) {
+    return absl::InternalError(
+        absl::StrCat(options_.ifname, ": the PMD started but dmpd_steer is not attached"));
+  }
+  program_ = **attached;
+  auto maps = SteerMaps::Open(program_);
+  if (!maps.ok()) return maps.status();
+  maps_.emplace(*std::move(maps));
+  if (absl::Status s = maps_->Configure(options_.steer); !s.ok()) return s;
+  return maps_->Pin(options_.pin_dir);
+}
+
+AfXdpPort::~AfXdpPort() {
+  if (maps_) maps_->Unpin();
+  if (port_id_ != UINT16_MAX) {
+    rte_eth_dev_stop(port_id_);
+    rte_eth_dev_close(port_id_);  // the PMD detaches the program it attached
+  }
+  if (vdev_created_) rte_vdev_uninit(vdev_name_.c_str());
+  if (pool_ != nullptr) rte_mempool_free(pool_);
+  // Never leave our program behind, even if the PMD did not remove it (REL-3).
+  auto attached = QueryAttachedProgram(ifindex_);
+  if (attached.ok() && attached->has_value() && IsSteerProgram(**attached)) {
+    if (absl::Status s = DetachProgram(ifindex_, **attached); !s.ok()) {
+      Log(LogLevel::kError, "port", absl::StrCat(options_.ifname, ": ", s.message()));
+    }
+  }
+}
+
+}  // namespace dmpd

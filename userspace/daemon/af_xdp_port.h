@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// AfXdpPort: one kernel interface served by DPDK's af_xdp PMD with our steering program.
+// Opening it checks what is already attached (replacing a stale dmpd program, refusing a
+// foreign one), brings the PMD port up, configures and pins the program's maps. The
+// destructor undoes all of it: the interface is left as the kernel's alone (REL-3).
+#ifndef DMPD_USERSPACE_DAEMON_AF_XDP_PORT_H_
+#define DMPD_USERSPACE_DAEMON_AF_XDP_PORT_H_
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "userspace/daemon/neighbour_table.h"
+#include "userspace/xdp/interface_lock.h"
+#include "userspace/xdp/steer_maps.h"
+#include "userspace/xdp/xdp_attachment.h"
+
+namespace dmpd {
+
+struct PortOptions {
+  std::string ifname;
+  std::string bpf_object_path;  // the dmpd_steer object the PMD loads
+  std::string pin_dir;          // this port's pins: <bpf_pin_dir>/<ifname>
+  std::string lock_dir;
+  unsigned mbufs = 4096;
+  SteerSettings steer;
+};
+
+class AfXdpPort {
+ public:
+  static absl::StatusOr<std::unique_ptr<AfXdpPort>> Open(const PortOptions& options);
+  ~AfXdpPort();
+  AfXdpPort(const AfXdpPort&) = delete;
+  AfXdpPort& operator=(const AfXdpPort&) = delete;
+
+  const std::string& ifname() const { return options_.ifname; }
+  int ifindex() const { return ifindex_; }
+  uint16_t port_id() const { return port_id_; }
+  uint16_t queue() const { return 0; }
+  const MacAddress& mac() const { return mac_; }
+  rte_mempool* pool() const { return pool_; }
+  const AttachedProgram& program() const { return program_; }
+  const SteerMaps& maps() const { return *maps_; }
+  const std::string& pin_dir() const { return options_.pin_dir; }
+
+ private:
+  AfXdpPort(PortOptions options, int ifindex, InterfaceLock lock)
+      : options_(std::move(options)), ifindex_(ifindex), lock_(std::move(lock)) {}
+  absl::Status CheckExistingProgram();
+  absl::Status StartPmd();
+  absl::Status AdoptProgram();
+
+  PortOptions options_;
+  int ifindex_;
+  InterfaceLock lock_;
+  std::string vdev_name_;
+  rte_mempool* pool_ = nullptr;
+  bool vdev_created_ = false;
+  uint16_t port_id_ = UINT16_MAX;
+  MacAddress mac_{};
+  AttachedProgram program_;
+  std::optional<SteerMaps> maps_;
+};
+
+}  // namespace dmpd
+
+#endif  // DMPD_USERSPACE_DAEMON_AF_XDP_PORT_H_

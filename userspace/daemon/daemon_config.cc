@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/daemon/daemon_config.h"
+
+#include <net/if.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace dmpd {
+namespace {
+
+absl::Status Invalid(absl::string_view key, absl::string_view value, absl::string_view expected) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid value '", value, "' for ", key, ": expected ", expected));
+}
+
+// Accepts decimal or 0x-prefixed hex, within [lo, hi].
+template <typename T>
+absl::Status ParseUnsigned(absl::string_view key, absl::string_view value, uint64_t lo,
+                           uint64_t hi, T& out) {
+  uint64_t v = 0;
+  bool ok = absl::StartsWithIgnoreCase(value, "0x")
+                ? absl::SimpleHexAtoi(value.substr(2), &v) && value.size() > 2
+                : absl::SimpleAtoi(value, &v);
+  if (!ok || v < lo || v > hi) {
+    return Invalid(key, value, absl::StrCat("an integer from ", lo, " to ", hi));
+  }
+  out = static_cast<T>(v);
+  return absl::OkStatus();
+}
+
+absl::Status ParseBool(absl::string_view key, absl::string_view value, bool& out) {
+  if (value == "true" || value == "yes" || value == "1" || value == "on") {
+    out = true;
+  } else if (value == "false" || value == "no" || value == "0" || value == "off") {
+    out = false;
+  } else {
+    return Invalid(key, value, "true or false");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseInterfaces(absl::string_view key, absl::string_view value,
+                             std::vector<std::string>& out) {
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    std::string name(absl::StripAsciiWhitespace(part));
+    if (name.empty() || name.size() >= IFNAMSIZ || name.find('/') != std::string::npos) {
+      return Invalid(key, value, "a comma-separated list of interface names (1-15 chars)");
+    }
+    if (!seen.insert(name).second) {
+      return Invalid(key, value, absl::StrCat("each interface once (", name, " repeats)"));
+    }
+    names.push_back(std::move(name));
+  }
+  if (names.empty()) return Invalid(key, value, "at least one interface name");
+  out = std::move(names);
+  return absl::OkStatus();
+}
+
+absl::Status ParsePath(absl::string_view key, absl::string_view value, std::string& out) {
+  if (value.empty() || value[0] != '/') return Invalid(key, value, "an absolute path");
+  out = std::string(value);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::string_view value) {
+  std::string key = absl::StrReplaceAll(raw_key, {{"-", "_"}});
+  value = absl::StripAsciiWhitespace(value);
+  if (key == "node") {
+    c.node_set = true;
+    return ParseUnsigned(key, value, 0, 65534, c.node);
+  }
+  if (key == "cluster_id") return ParseUnsigned(key, value, 0, UINT32_MAX, c.cluster_id);
+  if (key == "interfaces") return ParseInterfaces(key, value, c.interfaces);
+  if (key == "control_socket") return ParsePath(key, value, c.control_socket);
+  if (key == "hello_interval_ms") return ParseUnsigned(key, value, 10, 60000, c.hello_interval_ms);
+  // EtherType values below 0x0600 are 802.3 lengths, not types.
+  if (key == "ethertype") return ParseUnsigned(key, value, 0x0600, 0xFFFF, c.ethertype);
+  if (key == "filter_other_clusters") return ParseBool(key, value, c.filter_other_clusters);
+  if (key == "bpf_pin_dir") return ParsePath(key, value, c.bpf_pin_dir);
+  if (key == "lock_dir") return ParsePath(key, value, c.lock_dir);
+  if (key == "memory_mb") return ParseUnsigned(key, value, 16, 65536, c.memory_mb);
+  if (key == "mbufs_per_port") return ParseUnsigned(key, value, 1024, 1 << 20, c.mbufs_per_port);
+  if (key == "idle_polls_before_sleep") {
+    return ParseUnsigned(key, value, 1, 1u << 30, c.idle_polls_before_sleep);
+  }
+  if (key == "idle_sleep_max_us") {
+    return ParseUnsigned(key, value, 10, 1000000, c.idle_sleep_max_us);
+  }
+  if (key == "log_level") {
+    static const std::pair<const char*, LogLevel> kLevels[] = {{"error", LogLevel::kError},
+                                                               {"warning", LogLevel::kWarning},
+                                                               {"info", LogLevel::kInfo},
+                                                               {"debug", LogLevel::kDebug}};
+    for (auto [name, level] : kLevels) {
+      if (value == name) {
+        c.log_level = level;
+        return absl::OkStatus();
+      }
+    }
+    return Invalid(key, value, "error, warning, info or debug");
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown setting '", raw_key, "'"));
+}
+
+absl::Status ApplyConfigText(DaemonConfig& c, absl::string_view text, absl::string_view origin) {
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ":", line_no, ": expected 'key = value'"));
+    }
+    absl::Status s =
+        ApplySetting(c, absl::StripAsciiWhitespace(line.substr(0, eq)), line.substr(eq + 1));
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(origin, ":", line_no, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DaemonConfig> ParseDaemonArgs(const std::vector<std::string>& args) {
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") return absl::CancelledError(DaemonUsage());
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
+    }
+    size_t eq = arg.find('=');
+    if (eq != absl::string_view::npos) {
+      flags.emplace_back(arg.substr(0, eq), arg.substr(eq + 1));
+    } else if (i + 1 < args.size()) {
+      flags.emplace_back(arg, args[++i]);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("--", arg, " needs a value"));
+    }
+  }
+  DaemonConfig config;
+  for (const auto& [key, value] : flags) {
+    if (key != "config") continue;
+    std::ifstream in(value);
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", value));
+    std::stringstream text;
+    text << in.rdbuf();
+    if (absl::Status s = ApplyConfigText(config, text.str(), value); !s.ok()) return s;
+  }
+  for (const auto& [key, value] : flags) {
+    if (key == "config") continue;
+    if (absl::Status s = ApplySetting(config, key, value); !s.ok()) return s;
+  }
+  if (absl::Status s = FinalizeConfig(config); !s.ok()) return s;
+  return config;
+}
+
+absl::Status FinalizeConfig(DaemonConfig& c) {
+  if (!c.node_set) return absl::InvalidArgumentError("node: required (this node's number)");
+  if (c.interfaces.empty()) {
+    return absl::InvalidArgumentError("interfaces: required (at least one LAN interface)");
+  }
+  if (c.bpf_pin_dir.empty()) c.bpf_pin_dir = absl::StrCat("/sys/fs/bpf/dmpd/node", c.node);
+  return absl::OkStatus();
+}
+
+std::string DaemonUsage() {
+  return R"(usage: dmpdd [--config FILE] [--SETTING VALUE]...
+Settings (in the config file as `setting = value`, as flags with dashes or underscores):
+  node                     this node's number, 0-65534 (required)
+  interfaces               comma-separated LAN interfaces to attach to (required)
+  cluster_id               cluster id, frames of other clusters are dropped (default 1)
+  control_socket           Unix socket for dmpdctl (default /run/dmpd/dmpdd.sock)
+  hello_interval_ms        hello period per port, 10-60000 (default 1000)
+  ethertype                DMPD EtherType (default 0x88b5)
+  filter_other_clusters    drop other clusters' frames in XDP (default true)
+  bpf_pin_dir              where maps are pinned (default /sys/fs/bpf/dmpd/node<N>)
+  lock_dir                 per-interface lock files (default /run/dmpd/locks)
+  log_level                error, warning, info or debug (default info)
+  memory_mb                DPDK memory, MiB (default 64)
+  mbufs_per_port           packet buffers per port (default 4096)
+  idle_polls_before_sleep  empty polls before the worker sleeps (default 512)
+  idle_sleep_max_us        longest idle sleep of the worker (default 10000)
+)";
+}
+
+}  // namespace dmpd

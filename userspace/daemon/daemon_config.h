@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// DaemonConfig: everything dmpdd is told, from one config file (`key = value` lines) and
+// from flags (`--key value` or `--key=value`, dashes or underscores). Flags win over the
+// file. Every bad value is an error that names the field and says what is expected.
+#ifndef DMPD_USERSPACE_DAEMON_DAEMON_CONFIG_H_
+#define DMPD_USERSPACE_DAEMON_DAEMON_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+
+namespace dmpd {
+
+enum class LogLevel { kError, kWarning, kInfo, kDebug };
+
+struct DaemonConfig {
+  uint16_t node = 0;
+  bool node_set = false;
+  uint32_t cluster_id = 1;
+  std::vector<std::string> interfaces;
+  std::string control_socket = "/run/dmpd/dmpdd.sock";
+  uint32_t hello_interval_ms = 1000;
+  uint16_t ethertype = 0x88B5;
+  bool filter_other_clusters = true;
+  std::string bpf_pin_dir;  // default: /sys/fs/bpf/dmpd/node<N>
+  std::string lock_dir = "/run/dmpd/locks";
+  LogLevel log_level = LogLevel::kInfo;
+  uint32_t memory_mb = 64;        // DPDK heap (no hugepages)
+  uint32_t mbufs_per_port = 4096;
+  // After this many empty polls in a row the worker sleeps on the sockets (DP-7).
+  uint32_t idle_polls_before_sleep = 512;
+  uint32_t idle_sleep_max_us = 10000;
+};
+
+// Sets one field from text. `key` uses underscores or dashes.
+absl::Status ApplySetting(DaemonConfig& config, absl::string_view key, absl::string_view value);
+
+// Applies a config file's text; errors name the file and line.
+absl::Status ApplyConfigText(DaemonConfig& config, absl::string_view text,
+                             absl::string_view origin);
+
+// Parses argv (without argv[0]): `--config FILE` is applied first, then the other flags
+// in order. `--help` yields kCancelled with the usage text as message.
+absl::StatusOr<DaemonConfig> ParseDaemonArgs(const std::vector<std::string>& args);
+
+// Checks the fields that are required or depend on each other and fills derived defaults.
+absl::Status FinalizeConfig(DaemonConfig& config);
+
+std::string DaemonUsage();
+
+}  // namespace dmpd
+
+#endif  // DMPD_USERSPACE_DAEMON_DAEMON_CONFIG_H_

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/daemon/worker.h"
+
+#include <dirent.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+
+#include "userspace/xdp/unique_fd.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+
+namespace dmpd {
+namespace {
+
+constexpr uint16_t kBurst = 32;
+
+void HandleRx(WorkerContext& ctx, const WorkerPort& port, rte_mbuf** pkts, uint16_t n) {
+  PortCounters& c = *port.counters;
+  rte_mbuf* control[kBurst];
+  unsigned n_control = 0;
+  c.rx_frames.Add(n);
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    // The PMD delivers each frame in one segment (XDP has no multi-buffer here).
+    std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+    Classification cls = ClassifyFrame(frame, ctx.classifier);
+    switch (cls.cls) {
+      case FrameClass::kControl:
+        control[n_control++] = m;
+        continue;
+      case FrameClass::kData:
+        c.data_frames.Add();  // no pipes yet: counted and freed
+        break;
+      case FrameClass::kOwn:
+        c.own_frames.Add();
+        break;
+      case FrameClass::kNotDmpd:
+        c.not_dmpd.Add();
+        break;
+      case FrameClass::kRejected:
+        c.rejected[static_cast<size_t>(cls.error)].Add();
+        break;
+    }
+    rte_pktmbuf_free(m);
+  }
+  if (n_control == 0) return;
+  c.control_frames.Add(n_control);
+  unsigned queued =
+      rte_ring_enqueue_burst(ctx.control_ring, reinterpret_cast<void**>(control), n_control, nullptr);
+  if (queued < n_control) {
+    c.control_ring_full.Add(n_control - queued);
+    rte_pktmbuf_free_bulk(control + queued, n_control - queued);
+  }
+}
+
+bool IsHello(const rte_mbuf* m) {
+  return rte_pktmbuf_data_len(m) > kEthHeaderLen + 1 &&
+         rte_pktmbuf_mtod(m, const uint8_t*)[kEthHeaderLen + 1] == DMPD_KIND_HELLO;
+}
+
+// Sends what the main lcore queued for this port; returns how many frames were sent.
+uint16_t DrainTx(const WorkerPort& port) {
+  rte_mbuf* pkts[kBurst];
+  unsigned n = rte_ring_dequeue_burst(port.tx_ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  if (n == 0) return 0;
+  // Look before sending: once sent, the mbufs belong to the PMD.
+  bool hello[kBurst];
+  for (unsigned i = 0; i < n; ++i) hello[i] = IsHello(pkts[i]);
+  uint16_t sent = rte_eth_tx_burst(port.port_id, 0, pkts, static_cast<uint16_t>(n));
+  if (sent < n) {
+    port.counters->tx_dropped.Add(n - sent);
+    rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+  }
+  uint64_t hellos = 0;
+  for (unsigned i = 0; i < sent; ++i) hellos += hello[i];
+  port.counters->tx_frames.Add(sent);
+  port.counters->hellos_sent.Add(hellos);
+  return sent;
+}
+
+}  // namespace
+
+int WorkerMain(void* arg) {
+  auto& ctx = *static_cast<WorkerContext*>(arg);
+  UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
+  for (int fd : ctx.xsk_fds) {
+    epoll_event ev{.events = EPOLLIN, .data = {.fd = fd}};
+    epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev);
+  }
+  epoll_event wake{.events = EPOLLIN, .data = {.fd = ctx.wake_eventfd}};
+  epoll_ctl(epoll.get(), EPOLL_CTL_ADD, ctx.wake_eventfd, &wake);
+  uint32_t idle_streak = 0;
+  rte_mbuf* pkts[kBurst];
+  while (!ctx.stop.load(std::memory_order_relaxed)) {
+    uint32_t work = 0;
+    for (const WorkerPort& port : ctx.ports) {
+      uint16_t n = rte_eth_rx_burst(port.port_id, 0, pkts, kBurst);
+      if (n > 0) HandleRx(ctx, port, pkts, n);
+      work += n;
+      work += DrainTx(port);
+    }
+    ctx.stats.polls.Add();
+    if (work > 0) {
+      idle_streak = 0;
+      continue;
+    }
+    ctx.stats.empty_polls.Add();
+    if (++idle_streak < ctx.idle_polls_before_sleep) continue;
+    // Idle: sleep until a socket has frames, the main lcore queues a frame, or the
+    // timeout (which also bounds how long a stop request waits).
+    ctx.stats.sleeps.Add();
+    epoll_event events[8];
+    int n = epoll_wait(epoll.get(), events, 8, static_cast<int>(ctx.idle_sleep_max_us / 1000) + 1);
+    for (int i = 0; i < n; ++i) {
+      uint64_t drained;  // an eventfd must be read to rearm; sockets ignore this
+      if (events[i].data.fd == ctx.wake_eventfd) {
+        (void)!read(events[i].data.fd, &drained, sizeof(drained));
+      }
+    }
+    if (n > 0) idle_streak = 0;
+  }
+  return 0;
+}
+
+std::vector<int> FindXskFds() {
+  std::vector<int> fds;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return fds;
+  while (dirent* e = readdir(dir)) {
+    int fd = atoi(e->d_name);
+    if (fd <= 2 || fd == dirfd(dir)) continue;
+    int domain = 0;
+    socklen_t len = sizeof(domain);
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_XDP) {
+      fds.push_back(fd);
+    }
+  }
+  closedir(dir);
+  return fds;
+}
+
+}  // namespace dmpd

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The worker lcore (DP-5, DP-6, DP-7): polls every port in bursts, classifies frames,
+// pushes control frames to the public ring for the main lcore, and transmits what the
+// main lcore queued. When idle for a while it sleeps in epoll on the AF_XDP sockets (the
+// PMD has no Rx interrupts) so an idle node costs almost no CPU.
+#ifndef DMPD_USERSPACE_DAEMON_WORKER_H_
+#define DMPD_USERSPACE_DAEMON_WORKER_H_
+
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "userspace/daemon/frame_classifier.h"
+#include "userspace/daemon/port_counters.h"
+
+namespace dmpd {
+
+struct WorkerPort {
+  uint16_t port_id = 0;
+  rte_ring* tx_ring = nullptr;  // main lcore -> worker: frames to send on this port
+  PortCounters* counters = nullptr;
+};
+
+struct WorkerContext {
+  std::vector<WorkerPort> ports;
+  rte_ring* control_ring = nullptr;  // the public ring: worker -> main lcore
+  ClassifierConfig classifier;
+  std::vector<int> xsk_fds;  // the AF_XDP sockets: readable when frames arrive
+  int wake_eventfd = -1;     // written by the main lcore after queuing frames to send
+  uint32_t idle_polls_before_sleep = 512;
+  uint32_t idle_sleep_max_us = 10000;
+  std::atomic<bool> stop{false};
+  WorkerStats stats;
+};
+
+// rte_eal_remote_launch entry point; `arg` is a WorkerContext*.
+int WorkerMain(void* arg);
+
+// The AF_XDP socket descriptors this process holds (the PMD does not expose them).
+std::vector<int> FindXskFds();
+
+}  // namespace dmpd
+
+#endif  // DMPD_USERSPACE_DAEMON_WORKER_H_

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// UniqueFd: owns a file descriptor and closes it once.
+#ifndef DMPD_USERSPACE_XDP_UNIQUE_FD_H_
+#define DMPD_USERSPACE_XDP_UNIQUE_FD_H_
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace dmpd {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) Reset(std::exchange(o.fd_, -1));
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { Reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void Reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace dmpd
+
+#endif  // DMPD_USERSPACE_XDP_UNIQUE_FD_H_
