@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/daemon/daemon_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace dmpd {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ErrorOf(const std::vector<std::string>& args) {
+  auto c = ParseDaemonArgs(args);
+  EXPECT_FALSE(c.ok()) << "accepted bad arguments";
+  return std::string(c.status().message());
+}
+
+TEST(DaemonConfig, FlagsInBothSpellingsAndDerivedDefaults) {
+  auto c = ParseDaemonArgs({"--node", "3", "--interfaces=eth1, eth2", "--cluster_id", "0x10",
+                            "--hello-interval-ms", "100", "--ethertype", "0x88b6"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->node, 3);
+  EXPECT_EQ(c->interfaces, (std::vector<std::string>{"eth1", "eth2"}));
+  EXPECT_EQ(c->cluster_id, 16u);
+  EXPECT_EQ(c->hello_interval_ms, 100u);
+  EXPECT_EQ(c->ethertype, 0x88B6);
+  EXPECT_EQ(c->bpf_pin_dir, "/sys/fs/bpf/dmpd/node3");
+}
+
+TEST(DaemonConfig, BadValuesNameTheField) {
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--hello-interval-ms", "5"}),
+              HasSubstr("hello_interval_ms: expected an integer from 10 to 60000"));
+  EXPECT_THAT(ErrorOf({"--node", "x", "--interfaces", "a"}), HasSubstr("'x' for node"));
+  EXPECT_THAT(ErrorOf({"--node", "70000", "--interfaces", "a"}), HasSubstr("for node"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--ethertype", "0x0800x"}),
+              HasSubstr("for ethertype"));
+  // Values below 0x0600 are 802.3 lengths.
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--ethertype", "1500"}),
+              HasSubstr("for ethertype"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a,a"}), HasSubstr("a repeats"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "waytoolonginterfacename"}),
+              HasSubstr("for interfaces"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--control-socket", "rel/path"}),
+              HasSubstr("control_socket: expected an absolute path"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--log-level", "loud"}),
+              HasSubstr("log_level"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--colour", "red"}),
+              HasSubstr("unknown setting 'colour'"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces"}), HasSubstr("needs a value"));
+}
+
+TEST(DaemonConfig, RequiredFields) {
+  EXPECT_THAT(ErrorOf({"--interfaces", "a"}), HasSubstr("node: required"));
+  EXPECT_THAT(ErrorOf({"--node", "1"}), HasSubstr("interfaces: required"));
+}
+
+TEST(DaemonConfig, FileTextWithCommentsAndLineNumbers) {
+  DaemonConfig c;
+  ASSERT_TRUE(ApplyConfigText(c, "# dmpd\nnode = 4\n\ninterfaces = p0,p1  # LAN\n", "f").ok());
+  EXPECT_EQ(c.node, 4);
+  EXPECT_EQ(c.interfaces.size(), 2u);
+  auto s = ApplyConfigText(c, "node = 4\nhello_interval_ms = soon\n", "/etc/dmpd.conf");
+  EXPECT_EQ(s.message(),
+            "/etc/dmpd.conf:2: invalid value 'soon' for hello_interval_ms: expected an integer "
+            "from 10 to 60000");
+  EXPECT_THAT(std::string(ApplyConfigText(c, "node 4\n", "f").message()),
+              HasSubstr("f:1: expected 'key = value'"));
+}
+
+TEST(DaemonConfig, HelpIsNotAnError) {
+  auto c = ParseDaemonArgs({"--help"});
+  EXPECT_TRUE(absl::IsCancelled(c.status()));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("usage: dmpdd"));
+}
+
+}  // namespace
+}  // namespace dmpd
