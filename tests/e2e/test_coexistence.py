@@ -21,7 +21,7 @@ from pathlib import Path
 from labkit import INJECT_TOOL, check, port_of, run_test, say, wait_until
 
 SIZE = 24 * 1024 * 1024
-DATA_RATE = 5000  # frames/s: a steady stream, well under what one port takes
+DATA_RATE = 20000  # frames/s: a steady stream, well under what one port takes
 HTTP_PORT = 18080
 
 
@@ -105,15 +105,24 @@ def run_body(lab, work):
             sum(totals(st0[n], "passed_to_kernel").values())
         segs = segs1[n] - segs0[n]
         say(f"node {n}: TCP InSegs +{segs}, xdp.passed_to_kernel +{passed}")
-        check(segs > 1000, f"node {n}: only {segs} TCP segments: did the transfer use the "
-                           f"lab ports?")
+        # Node 1 receives the 24 MB (at least 24 MB / 64 KiB segments even if GRO merged
+        # them); node 2 receives the request and the ACKs.
+        least = SIZE // 65536 if n == 1 else 10
+        check(segs >= least, f"node {n}: only {segs} TCP segments: did the transfer use "
+                             f"the lab ports?")
         check(passed >= segs, f"node {n}: xdp.passed_to_kernel grew by {passed}, less than "
                               f"the {segs} TCP segments the node received")
         for p in st1[n]["ports"]:
             where = f"node {n} {p['interface']}"
-            check(p["xdp"]["no_socket"] == 0,
-                  f"{where}: xdp.no_socket = {p['xdp']['no_socket']}: DMPD frames reached "
-                  f"the kernel")
+            # Counted from the start of the traffic: a frame that arrived between the
+            # attach of the program and the socket's entry in xsks_map (daemon startup)
+            # is not what this test is about; it is reported, though.
+            ns0 = port_of(st0[n], p["interface"])["xdp"]["no_socket"]
+            if ns0:
+                say(f"{where}: note: xdp.no_socket = {ns0} before the traffic (startup)")
+            check(p["xdp"]["no_socket"] == ns0,
+                  f"{where}: xdp.no_socket grew {ns0} -> {p['xdp']['no_socket']}: DMPD "
+                  f"frames reached the kernel")
             check(p["daemon"]["not_dmpd"] == 0,
                   f"{where}: daemon.not_dmpd = {p['daemon']['not_dmpd']}: non-DMPD frames "
                   f"reached the daemon")
