@@ -25,6 +25,9 @@ def full_mesh(lab):
     """Returns the statuses once every port of each node lists both ports of the other."""
     st = {n: lab.status(n) for n in NODES}
     for n in NODES:
+        names = [p["interface"] for p in st[n]["ports"]]
+        check(names == lab.ifnames(n), f"node {n}: status lists ports {names}, the lab gave "
+                                       f"it {lab.ifnames(n)}")
         for p in st[n]["ports"]:
             for q in range(len(lab.ifnames(other(n)))):
                 if neighbour(p, other(n), q) is None:
