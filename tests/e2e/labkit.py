@@ -223,6 +223,14 @@ class Lab:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
+    def peer_tx_dropped(self, n, ifname):
+        """Frames the switch could not hand to node n's port: the bridge-side veth end's
+        tx_dropped (the port's XDP receive ring was full). Exact accounting for checks
+        that count frames sent against frames the program saw."""
+        peer = self.port(n, ifname)["bridge_peer"]
+        link = json.loads(run(["ip", "-j", "-s", "link", "show", "dev", peer]).stdout)[0]
+        return link["stats64"]["tx"]["dropped"]
+
     def xdp_prog_id(self, n, ifname):
         """The id of the XDP program attached to ifname in node n (from `ip -j link`), or
         None if none is attached."""

@@ -66,6 +66,7 @@ def run_body(lab, work):
                20, "neighbours on every port")
     st0 = {n: lab.status(n) for n in (1, 2)}
     segs0 = {n: tcp_in_segs(lab, n) for n in (1, 2)}
+    dropped0 = lab.peer_tx_dropped(2, "p1")
 
     # DMPD data frames from node 1 p1 to node 2 p1 (unicast: only that port sees them),
     # paced, from before the transfer starts until after it and the pings are done.
@@ -134,13 +135,17 @@ def run_body(lab, work):
     missed = p1["pmd"]["imissed"] - p0["pmd"]["imissed"]
     say(f"node 2 p1: {data_frames} data frames sent, xdp.redirected_data +{red}, "
         f"daemon.data_frames +{data}, pmd.imissed +{missed}")
-    check(red == data_frames, f"node 2 p1: xdp.redirected_data grew by {red}, "
-                              f"{data_frames} were sent")
+    dropped = lab.peer_tx_dropped(2, "p1") - dropped0
+    if dropped:
+        say(f"node 2 p1: {dropped} frames dropped by the switch (port's XDP ring full)")
+    check(red + dropped == data_frames and dropped <= data_frames // 100,
+          f"node 2 p1: xdp.redirected_data grew by {red} (+{dropped} dropped before the "
+          f"port), {data_frames} were sent")
     check(data + missed >= red - 2 and data <= red,
           f"node 2 p1: daemon.data_frames +{data} (imissed +{missed}) does not account for "
           f"the {red} frames redirected")
-    check(data >= 0.9 * data_frames, f"node 2 p1: the daemon got only {data} of "
-                                     f"{data_frames} data frames")
+    check(data >= 0.9 * red, f"node 2 p1: the daemon got only {data} of the {red} data "
+                             f"frames redirected to it")
     # Other ports saw no data frames (unicast through the switch).
     for n in (1, 2):
         for p in st1[n]["ports"]:
