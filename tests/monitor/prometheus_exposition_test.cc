@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The Prometheus exposition of a realistic sample: promtool (Debian's prometheus package)
+// must accept it, names and values must be what docs/monitoring.md says, and what is not
+// available must be absent. Also the HTTP server that serves it.
+#include "userspace/monitor/prometheus_exposition.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "tests/monitor/monitor_test_inputs.h"
+#include "userspace/monitor/metrics_http_server.h"
+#include "userspace/monitor/prometheus_text_writer.h"
+
+namespace dmpd::monitor {
+namespace {
+
+using testing::FixtureTree;
+using testing::kT0;
+using testing::MakeMonitor;
+using testing::VethPort;
+
+struct ToolResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Runs `promtool check metrics` on `text`; exit code -1 when promtool is missing.
+ToolResult PromtoolCheck(const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/dmpd-metrics.prom";
+  std::ofstream(path) << text;
+  FILE* p = ::popen(("promtool check metrics < " + path + " 2>&1").c_str(), "r");
+  if (p == nullptr) return {};
+  ToolResult r;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+bool HavePromtool() { return std::system("command -v promtool >/dev/null 2>&1") == 0; }
+
+// Every sample line "name{labels} value" of the text, keyed by everything before the value.
+std::map<std::string, std::string> Samples(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    out[line.substr(0, space)] = line.substr(space + 1);
+  }
+  return out;
+}
+
+class OnePipe : public PipeStatsSource {
+ public:
+  std::vector<PipeStats> PipeSnapshot() const override {
+    PipeStats p;
+    p.id = 3;
+    p.name = "app\"3\"";  // a name that needs escaping
+    p.state = "open";
+    p.capacity_messages = 1024;
+    p.fill_messages = 256;
+    return {p};
+  }
+};
+
+std::shared_ptr<const NodeSample> BusySample(const FixtureTree& tree) {
+  auto m = MakeMonitor(tree);
+  OnePipe pipes;
+  SampleInputs in;
+  in.pipes = &pipes;
+  in.lcores = {{0, "control", 0, 0, 0}, {1, "worker", 100, 1000, 10}};
+  in.ports = {VethPort(0, 0, 0, 0, 0, 0)};
+  PortInput eth1;
+  eth1.name = "eth1";
+  eth1.queues.resize(2);
+  in.ports.push_back(eth1);
+  m->Sample(kT0, in);
+  in.lcores[1] = {1, "worker", 5100, 1700, 310};
+  in.ports[0] = VethPort(990, 1'250'000, 1000, 125'000, 10, 950);
+  m->Sample(kT0 + absl::Seconds(1), in);
+  return m->Latest();
+}
+
+TEST(PrometheusExposition, PromtoolAcceptsIt) {
+  if (!HavePromtool()) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  FixtureTree tree("sensors_host");
+  const std::string text = RenderPrometheus(*BusySample(tree));
+  const ToolResult r = PromtoolCheck(text);
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\n---\n" << text;
+  EXPECT_EQ(r.output, "") << "promtool lint findings";
+}
+
+TEST(PrometheusExposition, NamesUnitsAndValues) {
+  FixtureTree tree("sensors_host");
+  const auto s = Samples(RenderPrometheus(*BusySample(tree)));
+  const auto at = [&](const std::string& key) {
+    auto it = s.find(key);
+    return it == s.end() ? std::string("<absent>") : it->second;
+  };
+  EXPECT_EQ(at(R"(dmpd_node_info{node="n1",node_num="1"})"), "1");
+  EXPECT_EQ(at(R"(dmpd_node_cpus{node="n1"})"), "2");
+  EXPECT_EQ(at(R"(dmpd_node_memory_utilisation_ratio{node="n1"})"), "0.25");
+  EXPECT_EQ(at(R"(dmpd_node_cpu_temperature_celsius{node="n1"})"), "53");
+  EXPECT_EQ(at(R"(dmpd_node_supply_voltage_volts{node="n1",sensor="ina3221/VDD_IN"})"), "12.1");
+  EXPECT_EQ(at(R"(dmpd_node_hugepage_size_bytes{node="n1"})"), "2097152");
+  EXPECT_EQ(at(R"(dmpd_node_health_check_failing{node="n1",check="lan_ports_down"})"), "0");
+  // The paper's model for the veth port (values worked out in node_monitor_test).
+  EXPECT_EQ(at(R"(dmpd_port_up{node="n1",port="n1p0"})"), "1");
+  // F_port = 11,000,000 bits = 1,375,000 bytes.
+  EXPECT_EQ(at(R"(dmpd_port_traffic_bytes_total{node="n1",port="n1p0"})"), "1375000");
+  EXPECT_EQ(at(R"(dmpd_port_receive_bytes_per_second{node="n1",port="n1p0"})"), "1250000");
+  EXPECT_EQ(at(R"(dmpd_port_utilisation_ratio{node="n1",port="n1p0"})"), "0.11");
+  EXPECT_EQ(at(R"(dmpd_port_loss_ratio{node="n1",port="n1p0"})"), "0.05");
+  // The kernel counters did not move here: 10 missed of 990 + 10 arrived = 0.01.
+  EXPECT_EQ(at(R"(dmpd_port_queue_overflow_ratio{node="n1",port="n1p0"})"), "0.01");
+  EXPECT_EQ(at(R"(dmpd_port_bandwidth_bytes_per_second{node="n1",port="n1p0"})"), "12500000");
+  // Three sources side by side.
+  EXPECT_EQ(at(R"(dmpd_port_pmd_receive_missed_packets_total{node="n1",port="n1p0",queue="0"})"),
+            "10");
+  EXPECT_EQ(at(R"(dmpd_port_pmd_xstat{node="n1",port="n1p0",queue="0",xstat="rx_good_packets"})"),
+            "990");
+  EXPECT_EQ(at(R"(dmpd_port_kernel_receive_bytes_total{node="n1",port="n1p0"})"), "5000000");
+  EXPECT_EQ(at(R"(dmpd_port_xdp_frames_total{node="n1",port="n1p0",action="redirected_data"})"),
+            "1000");
+  EXPECT_EQ(
+      at(R"(dmpd_port_kernel_channels{node="n1",port="eth1",type="combined",setting="current"})"),
+      "8");
+  EXPECT_EQ(at(R"(dmpd_port_kernel_speed_bytes_per_second{node="n1",port="eth1"})"), "1250000000");
+  // Not available is absent, never 0: veth has no speed; eth1's map was not read.
+  EXPECT_EQ(at(R"(dmpd_port_kernel_speed_bytes_per_second{node="n1",port="n1p0"})"), "<absent>");
+  EXPECT_EQ(at(R"(dmpd_port_xdp_frames_total{node="n1",port="eth1",action="redirected_data"})"),
+            "<absent>");
+  EXPECT_EQ(at(R"(dmpd_port_loss_ratio{node="n1",port="eth1"})"), "<absent>");
+  // Lcores and pipes.
+  EXPECT_EQ(at(R"(dmpd_lcore_busy_ratio{node="n1",lcore="1",role="worker"})"), "0.3");
+  EXPECT_EQ(at(R"(dmpd_lcore_packets_total{node="n1",lcore="1",role="worker"})"), "5100");
+  EXPECT_EQ(at(R"(dmpd_pipe_fill_ratio{node="n1",pipe="3",name="app\"3\""})"), "0.25");
+}
+
+TEST(PrometheusExposition, BareVmHasNoSensorFamilies) {
+  FixtureTree tree("bare_vm");
+  auto m = MakeMonitor(tree);
+  m->Sample(kT0, {});
+  const std::string text = RenderPrometheus(*m->Latest());
+  EXPECT_EQ(text.find("dmpd_node_cpu_temperature_celsius"), std::string::npos);
+  EXPECT_EQ(text.find("dmpd_node_temperature_celsius"), std::string::npos);
+  EXPECT_EQ(text.find("dmpd_node_supply_voltage_volts"), std::string::npos);
+  EXPECT_NE(text.find("dmpd_node_load1{node=\"n1\"} 0.04"), std::string::npos);
+  if (HavePromtool()) {
+    const ToolResult r = PromtoolCheck(text);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+  }
+}
+
+TEST(PrometheusTextWriter, EscapesAndFormats) {
+  PrometheusTextWriter w;
+  w.Family("x_bytes", "gauge", "back\\slash and\nnewline");
+  w.Sample({{"l", "a\"b\\c\nd"}}, uint64_t{18446744073709551615ull});
+  w.Sample({}, 0.1);
+  w.Sample({}, std::optional<double>());  // nothing
+  w.Family("never_sampled", "gauge", "no header either");
+  EXPECT_EQ(w.text(),
+            "# HELP x_bytes back\\\\slash and\\nnewline\n"
+            "# TYPE x_bytes gauge\n"
+            "x_bytes{l=\"a\\\"b\\\\c\\nd\"} 18446744073709551615\n"
+            "x_bytes 0.1\n");
+}
+
+TEST(MetricsHttpServer, ServesMetricsFromTheLatestSample) {
+  FixtureTree tree("sensors_host");
+  auto m = MakeMonitor(tree);
+  auto server = MetricsHttpServer::Start({"127.0.0.1", 0}, *m);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ((*server)->url(), "http://127.0.0.1:" + std::to_string((*server)->port()) + "/metrics");
+  httplib::Client client("127.0.0.1", (*server)->port());
+  auto before = client.Get("/metrics");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 503);  // nothing sampled yet
+
+  SampleInputs in;
+  in.ports = {VethPort(0, 0, 0, 0, 0, 0)};
+  m->Sample(kT0, in);
+  auto first = client.Get("/metrics");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->get_header_value("Content-Type"), kPrometheusContentType);
+  in.ports = {VethPort(990, 1'250'000, 1000, 125'000, 10, 950)};
+  m->Sample(kT0 + absl::Seconds(1), in);
+  auto second = client.Get("/metrics");
+  ASSERT_TRUE(second);
+  // Counters do not go back between scrapes.
+  const auto a = Samples(first->body), b = Samples(second->body);
+  size_t counters = 0;
+  for (const auto& [key, value] : a) {
+    if (key.find("_total") == std::string::npos || !b.contains(key)) continue;
+    ++counters;
+    EXPECT_LE(std::stod(value), std::stod(b.at(key))) << key;
+  }
+  EXPECT_GT(counters, 20u);
+  if (HavePromtool()) {
+    EXPECT_EQ(PromtoolCheck(second->body).exit_code, 0);
+  }
+}
+
+TEST(MetricsHttpServer, ReportsAnAddressItCannotUse) {
+  auto server = MetricsHttpServer::Start({"192.0.2.1", 0}, [] { return std::string("x"); });
+  EXPECT_FALSE(server.ok());
+}
+
+}  // namespace
+}  // namespace dmpd::monitor
