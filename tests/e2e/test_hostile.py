@@ -5,7 +5,8 @@ truncated, carry a bad version, a payload length past the frame end, or another 
 id, sent from the neighbour's namespace with a raw socket, are counted exactly
 (xdp.malformed, xdp.other_cluster) and dropped; control frames of an unknown kind are
 counted by the daemon (daemon.rejected.unknown_kind); the daemon keeps working (status
-answers, the neighbour's hellos keep arriving, valid frames still counted).
+answers, the neighbour's hellos keep arriving, valid frames, 802.1Q-tagged ones too, still
+counted).
 """
 
 from labkit import TestFailure, check, neighbour, port_of, run_test, say, wait_until
@@ -106,6 +107,13 @@ def body(lab):
                                 before["daemon"]["data_frames"] >= COUNT else None)(
         port_of(lab.status(TARGET), IFNAME)), 10, "valid data frames after the burst")
     say(f"after the burst: data_frames +{after['daemon']['data_frames'] - before['daemon']['data_frames']}")
+    # 802.1Q-tagged DMPD frames are DMPD frames too (DP-1).
+    before = port_of(lab.status(TARGET), IFNAME)
+    lab.inject(SENDER, IFNAME, "-t", "data", "-c", COUNT, "--dst", dst, "--cluster",
+               lab.cluster_id, "--node", SENDER, "--rate", 20000, "--vlan", 5)
+    wait_until(lambda: port_of(lab.status(TARGET), IFNAME)["daemon"]["data_frames"] -
+               before["daemon"]["data_frames"] >= COUNT, 10,
+               "802.1Q-tagged data frames to reach the daemon")
     h = neighbour_hellos(lab)
     wait_until(lambda: neighbour_hellos(lab) >= h + 3, 10, "hellos after the burst")
     lab.refresh()
