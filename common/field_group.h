@@ -89,12 +89,14 @@ struct WireField<MacAddress> {
 #define DMPD_GROUP_MEMBER(bit, name, type, doc) std::optional<type> name;
 #define DMPD_GROUP_VISIT(bit, name, type, doc) f(bit, s.name);
 #define DMPD_GROUP_BIT(bit, name, type, doc) bit,
-#define DMPD_FIELD_GROUP(Fields)                           \
-  Fields(DMPD_GROUP_MEMBER) template <class Self, class F> \
-  static void ForEachField(Self& s, F&& f) {               \
-    Fields(DMPD_GROUP_VISIT)                               \
-  }                                                        \
-  static constexpr auto kBits = std::to_array<int>({Fields(DMPD_GROUP_BIT)})
+#define DMPD_GROUP_SIZE(bit, name, type, doc) +WireField<type>::kSize
+#define DMPD_FIELD_GROUP(Fields)                                              \
+  Fields(DMPD_GROUP_MEMBER) template <class Self, class F>                    \
+  static void ForEachField(Self& s, F&& f) {                                  \
+    Fields(DMPD_GROUP_VISIT)                                                  \
+  }                                                                           \
+  static constexpr auto kBits = std::to_array<int>({Fields(DMPD_GROUP_BIT)}); \
+  static constexpr size_t kMaxBytes = 0 Fields(DMPD_GROUP_SIZE)
 
 // True if the bits of a list go strictly upwards and fit the 32-bit presence word: what
 // makes "older receivers stop at the first unknown field" sound.
@@ -111,28 +113,48 @@ inline constexpr size_t kGroupPrefixLen = 6;  // id be16, present be32
 template <class G>
 void EncodeGroup(const G& g, TlvWriter* w) {
   static_assert(BitsAscend(G::kBits), "group bits must ascend within 0..31");
+  const size_t at = w->Begin(G::kTlvType);
+  // One pass: room for every field, then give back what absent fields did not use.
+  uint8_t* const start = w->Grow(kGroupPrefixLen + G::kMaxBytes);
+  uint8_t* p = start + kGroupPrefixLen;
   uint32_t present = 0;
-  size_t bytes = 0;
   G::ForEachField(g, [&](int bit, const auto& field) {
     using T = typename std::remove_cvref_t<decltype(field)>::value_type;
     if (field.has_value()) {
       present |= 1u << bit;
-      bytes += WireField<T>::kSize;
-    }
-  });
-  const size_t at = w->Begin(G::kTlvType);
-  uint8_t* p = w->Grow(kGroupPrefixLen + bytes);
-  StoreBe16(p, g.id);
-  StoreBe32(p + 2, present);
-  p += kGroupPrefixLen;
-  G::ForEachField(g, [&](int, const auto& field) {
-    using T = typename std::remove_cvref_t<decltype(field)>::value_type;
-    if (field.has_value()) {
       WireField<T>::Put(p, *field);
       p += WireField<T>::kSize;
     }
   });
+  StoreBe16(start, g.id);
+  StoreBe32(start + 2, present);
+  w->Shrink(static_cast<size_t>(start + kGroupPrefixLen + G::kMaxBytes - p));
   w->End(at);
+}
+
+// Reads the present fields; kChecked: bound-check each one (the value may be shorter than
+// all known fields). Returns false if a present field runs past the value.
+template <bool kChecked, class G>
+bool DecodeGroupFields(uint32_t present, const uint8_t* p, size_t left, G* g) {
+  bool short_value = false;
+  G::ForEachField(*g, [&](int bit, auto& field) {
+    using T = typename std::remove_cvref_t<decltype(field)>::value_type;
+    if (!(present & (1u << bit)) || (kChecked && short_value)) {
+      field.reset();
+      return;
+    }
+    if (kChecked) {
+      if (left < WireField<T>::kSize) {
+        short_value = true;
+        field.reset();
+        return;
+      }
+      left -= WireField<T>::kSize;
+    }
+    field = WireField<T>::Get(p);
+    p += WireField<T>::kSize;
+  });
+  return !short_value;
 }
 
 // Decodes a group TLV's value into `g` (every field is set or reset). Bits this version
@@ -142,26 +164,12 @@ absl::Status DecodeGroup(std::span<const uint8_t> v, G* g) {
   if (v.size() < kGroupPrefixLen) return DecodeFailure(DecodeError::kFieldTooShort);
   g->id = LoadBe16(v.data());
   const uint32_t present = LoadBe32(v.data() + 2);
-  const uint8_t* p = v.data() + kGroupPrefixLen;
-  size_t left = v.size() - kGroupPrefixLen;
-  bool short_value = false;
-  G::ForEachField(*g, [&](int bit, auto& field) {
-    using T = typename std::remove_cvref_t<decltype(field)>::value_type;
-    if (!(present & (1u << bit)) || short_value) {
-      field.reset();
-      return;
-    }
-    if (left < WireField<T>::kSize) {
-      short_value = true;
-      field.reset();
-      return;
-    }
-    field = WireField<T>::Get(p);
-    p += WireField<T>::kSize;
-    left -= WireField<T>::kSize;
-  });
-  if (short_value) return DecodeFailure(DecodeError::kFieldTooShort);
-  return absl::OkStatus();
+  const size_t left = v.size() - kGroupPrefixLen;
+  // Room for every known field: no per-field bound checks needed (the common case).
+  const bool ok = left >= G::kMaxBytes
+                      ? DecodeGroupFields<false>(present, v.data() + kGroupPrefixLen, left, g)
+                      : DecodeGroupFields<true>(present, v.data() + kGroupPrefixLen, left, g);
+  return ok ? absl::OkStatus() : DecodeFailure(DecodeError::kFieldTooShort);
 }
 
 }  // namespace dmpd

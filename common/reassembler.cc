@@ -41,6 +41,15 @@ void Reassembler::EvictOldestInFlight(uint16_t sender) {
   messages_.erase(oldest);
 }
 
+void Reassembler::EvictOldestDone() {
+  auto oldest = messages_.end();
+  for (auto it = messages_.begin(); it != messages_.end(); ++it) {
+    if (!it->second.done) continue;
+    if (oldest == messages_.end() || it->second.first_ns < oldest->second.first_ns) oldest = it;
+  }
+  if (oldest != messages_.end()) messages_.erase(oldest);
+}
+
 absl::StatusOr<Reassembler::Message*> Reassembler::Track(uint64_t key, uint16_t sender,
                                                          uint16_t count, uint64_t now_ns) {
   if (auto it = messages_.find(key); it != messages_.end()) {
@@ -48,6 +57,8 @@ absl::StatusOr<Reassembler::Message*> Reassembler::Track(uint64_t key, uint16_t 
     return &it->second;
   }
   EvictOldestInFlight(sender);
+  // Completed messages are only kept to drop late copies: they give way to new ones.
+  if (messages_.size() >= limits_.max_messages) EvictOldestDone();
   if (messages_.size() >= limits_.max_messages) {
     return DecodeFailure(DecodeError::kReassemblyFull);
   }

@@ -62,6 +62,7 @@ class Reassembler {
   absl::StatusOr<Message*> Track(uint64_t key, uint16_t sender, uint16_t count, uint64_t now_ns);
   void Drop(Message& m);
   void EvictOldestInFlight(uint16_t sender);
+  void EvictOldestDone();
 
   ReassemblerLimits limits_;
   absl::flat_hash_map<uint64_t, Message> messages_;  // key: sender, kind, message_id

@@ -92,6 +92,8 @@ class TlvWriter {
     out_->resize(at + n);
     return out_->data() + at;
   }
+  // Drops the last n bytes (of a Grow that reserved more than it used).
+  void Shrink(size_t n) { out_->resize(out_->size() - n); }
   void U8(uint8_t v) { *Grow(1) = v; }
   void U16(uint16_t v) { StoreBe16(Grow(2), v); }
   void U32(uint32_t v) { StoreBe32(Grow(4), v); }

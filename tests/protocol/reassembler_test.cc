@@ -142,6 +142,16 @@ TEST(Reassembler, ManySendersHitTheMessageLimit) {
   EXPECT_EQ(r.messages(), 1u);
 }
 
+TEST(Reassembler, CompletedMessagesGiveWayToNewOnes) {
+  Reassembler r({.max_messages = 4, .timeout_ns = 1'000'000});
+  for (uint32_t id = 0; id < 100; ++id) {
+    ASSERT_EQ(r.Add(From(1, DMPD_KIND_DATA), Segment(id, 0, 1), id)->state, State::kComplete) << id;
+  }
+  EXPECT_EQ(r.messages(), 4u);
+  // The most recent ones are still recognised as copies.
+  EXPECT_EQ(r.Add(From(1, DMPD_KIND_DATA), Segment(99, 0, 1), 100)->state, State::kDuplicate);
+}
+
 TEST(Reassembler, MemoryIsBounded) {
   Reassembler r({.max_bytes = 10});
   ASSERT_TRUE(r.Add(From(1), Segment(1, 0, 3, std::vector<uint8_t>(6)), 0).ok());
