@@ -4,6 +4,10 @@
 // here is a wire format change: bump nothing silently.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <string>
+
 #include "common/frame_kind.h"
 #include "common/frame_receiver.h"
 #include "common/protocol_samples.h"
@@ -111,6 +115,30 @@ TEST(GoldenFrames, SignedTimeSync) {
   auto r = rx.Receive(FromHex(kGoldenSignedTimeSync), 0);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)->body, SampleOf(DMPD_KIND_TIME_SYNC));
+}
+
+// docs/protocol.md §9 shows the same bytes: each golden vector is in one of its code blocks.
+TEST(GoldenFrames, DocsShowTheSameBytes) {
+  std::ifstream in(DMPD_PROTOCOL_DOC);
+  ASSERT_TRUE(in.good()) << DMPD_PROTOCOL_DOC;
+  std::vector<std::string> blocks;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("```")) {
+      inside = !inside;
+      if (inside) blocks.emplace_back();
+      continue;
+    }
+    if (inside) blocks.back() += Hex(FromHex(line));
+  }
+  auto shown = [&](const std::string& hex) {
+    return std::any_of(blocks.begin(), blocks.end(),
+                       [&](const std::string& b) { return b.find(hex) != std::string::npos; });
+  };
+  for (const Golden& g : kGolden) {
+    EXPECT_TRUE(shown(Hex(FromHex(g.hex)))) << FrameKindName(g.kind) << " not in the docs";
+  }
+  EXPECT_TRUE(shown(Hex(FromHex(kGoldenSignedTimeSync))));
 }
 
 // The daemon's first hellos were a bare header: they must stay valid hellos.
