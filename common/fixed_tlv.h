@@ -8,6 +8,7 @@
 #include <span>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/decode_error.h"
 #include "common/tlv_codec.h"
 
@@ -23,6 +24,19 @@ absl::Status ForEachTlv(std::span<const uint8_t> in, F&& on_tlv) {
     if (absl::Status s = on_tlv(t); !s.ok()) return s;
   }
   return r.status();
+}
+
+// The number of TLVs of `type` at this level, after checking the level's TLV structure;
+// too_many above `limit`. Decoders size their vectors with it, by what the frame holds.
+inline absl::StatusOr<size_t> CountTlvs(std::span<const uint8_t> in, TlvType type, size_t limit) {
+  size_t n = 0;
+  absl::Status s = ForEachTlv(in, [&](const Tlv& t) {
+    n += t.Is(type);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (n > limit) return DecodeFailure(DecodeError::kTooMany);
+  return n;
 }
 
 template <class Layout, class M>

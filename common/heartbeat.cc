@@ -23,19 +23,13 @@ absl::Status EncodeBody(const Heartbeat& m, std::vector<uint8_t>* out) {
 }
 
 absl::Status DecodeBody(std::span<const uint8_t> in, Heartbeat* out) {
-  // First pass: structure and the node count, so `nodes` is sized once by what is there.
-  size_t nodes = 0;
-  absl::Status s = ForEachTlv(in, [&](const Tlv& t) {
-    nodes += t.Is(TlvType::kNode);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  if (nodes > kMaxViewNodes) return DecodeFailure(DecodeError::kTooMany);
+  absl::StatusOr<size_t> nodes = CountTlvs(in, TlvType::kNode, kMaxViewNodes);
+  if (!nodes.ok()) return nodes.status();
   // resize, not clear + resize: a reused Heartbeat keeps its vectors' capacity.
-  out->nodes.resize(nodes);
+  out->nodes.resize(*nodes);
   size_t i = 0;
   bool seen_view = false;
-  s = ForEachTlv(in, [&](const Tlv& t) {
+  absl::Status s = ForEachTlv(in, [&](const Tlv& t) {
     if (t.Is(TlvType::kView)) return DecodeFixedTlv<ViewLayout>(t, &seen_view, out);
     if (t.Is(TlvType::kNode)) return DecodeNodeView(t.value, &out->nodes[i++]);
     return SkipUnknownTlv(t);

@@ -25,17 +25,12 @@ absl::Status EncodeBody(const HeartbeatResponse& m, std::vector<uint8_t>* out) {
 }
 
 absl::Status DecodeBody(std::span<const uint8_t> in, HeartbeatResponse* out) {
-  size_t observations = 0;
-  absl::Status s = ForEachTlv(in, [&](const Tlv& t) {
-    observations += t.Is(TlvType::kObservation);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  if (observations > kMaxObservations) return DecodeFailure(DecodeError::kTooMany);
-  out->observations.resize(observations);
+  absl::StatusOr<size_t> observations = CountTlvs(in, TlvType::kObservation, kMaxObservations);
+  if (!observations.ok()) return observations.status();
+  out->observations.resize(*observations);
   size_t i = 0;
   bool seen_stamp = false, seen_node = false;
-  s = ForEachTlv(in, [&](const Tlv& t) -> absl::Status {
+  absl::Status s = ForEachTlv(in, [&](const Tlv& t) -> absl::Status {
     if (t.Is(TlvType::kResponse)) return DecodeFixedTlv<ResponseLayout>(t, &seen_stamp, out);
     if (t.Is(TlvType::kNode)) {
       if (absl::Status m = MarkSeen(&seen_node); !m.ok()) return m;

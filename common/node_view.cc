@@ -15,22 +15,15 @@ void EncodeNodeView(const NodeView& v, TlvWriter* w) {
 }
 
 absl::Status DecodeNodeView(std::span<const uint8_t> value, NodeView* out) {
-  // First pass: structure and counts, so the vectors are sized once, by what is there.
-  size_t ports = 0, pipes = 0;
-  absl::Status s = ForEachTlv(value, [&](const Tlv& t) {
-    ports += t.Is(TlvType::kPortInfo);
-    pipes += t.Is(TlvType::kPipeInfo);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  if (ports > kMaxNodePorts || pipes > kMaxNodePipes) {
-    return DecodeFailure(DecodeError::kTooMany);
-  }
-  out->ports.resize(ports);
-  out->pipes.resize(pipes);
+  absl::StatusOr<size_t> ports = CountTlvs(value, TlvType::kPortInfo, kMaxNodePorts);
+  if (!ports.ok()) return ports.status();
+  absl::StatusOr<size_t> pipes = CountTlvs(value, TlvType::kPipeInfo, kMaxNodePipes);
+  if (!pipes.ok()) return pipes.status();
+  out->ports.resize(*ports);
+  out->pipes.resize(*pipes);
   size_t port_i = 0, pipe_i = 0;
   bool seen_info = false;
-  s = ForEachTlv(value, [&](const Tlv& t) {
+  absl::Status s = ForEachTlv(value, [&](const Tlv& t) {
     if (t.Is(TlvType::kNodeInfo)) {
       if (absl::Status m = MarkSeen(&seen_info); !m.ok()) return m;
       return DecodeGroup(t.value, &out->info);
