@@ -3,7 +3,7 @@
 """DMPD and the kernel share the ports (DP-1, REL-3): while hellos and a stream of DMPD
 data frames flow, a 24 MB HTTP transfer between the two nodes' port addresses arrives
 intact (sha256) and ping answers on every port; DMPD frames never reach the kernel
-(xdp.no_socket == 0), non-DMPD frames never reach the daemon (daemon.not_dmpd == 0), and
+(xdp.no_socket does not grow), non-DMPD frames never reach the daemon (daemon.not_dmpd == 0), and
 xdp.passed_to_kernel grows by at least the TCP segments the nodes received.
 """
 
