@@ -85,7 +85,8 @@ struct WireField<MacAddress> {
   }
 };
 
-// The members and the visitor of a group struct, from its X-macro list.
+// The members of a group struct and ForEachField(s, f), which calls f(bit, member) for each
+// field in bit order: the one loop the codec, the tests and the tools share.
 #define DMPD_GROUP_MEMBER(bit, name, type, doc) std::optional<type> name;
 #define DMPD_GROUP_VISIT(bit, name, type, doc) f(bit, s.name);
 #define DMPD_GROUP_BIT(bit, name, type, doc) bit,

@@ -5,8 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "common/decode_error.h"
+#include "common/master_observation.h"
 #include "common/node_info.h"
+#include "common/pipe_info.h"
 #include "common/port_info.h"
 #include "tests/protocol/protocol_test_util.h"
 
@@ -75,6 +81,35 @@ TEST(FieldGroup, BitsAscend) {
   EXPECT_TRUE(BitsAscend(PortInfo::kBits));
   EXPECT_FALSE(BitsAscend(std::to_array({0, 2, 1})));
   EXPECT_FALSE(BitsAscend(std::to_array({0, 32})));
+}
+
+// docs/protocol.md and the dissector list the groups' fields by hand: every field of the
+// X-macro lists must be in both, at its bit.
+std::string ReadAll(const char* path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct FieldName {
+  int bit;
+  const char* name;
+};
+#define DMPD_TEST_FIELD_NAME(bit, name, type, doc) FieldName{bit, #name},
+
+TEST(FieldGroup, DocsAndDissectorNameEveryField) {
+  const std::string docs = ReadAll(DMPD_PROTOCOL_DOC);
+  const std::string lua = ReadAll(DMPD_DISSECTOR);
+  ASSERT_FALSE(docs.empty());
+  ASSERT_FALSE(lua.empty());
+  const std::vector<FieldName> fields = {
+      DMPD_NODE_INFO_FIELDS(DMPD_TEST_FIELD_NAME) DMPD_PORT_INFO_FIELDS(DMPD_TEST_FIELD_NAME)
+          DMPD_PIPE_INFO_FIELDS(DMPD_TEST_FIELD_NAME)
+              DMPD_MASTER_OBSERVATION_FIELDS(DMPD_TEST_FIELD_NAME)};
+  for (const FieldName& f : fields) {
+    const std::string bit = std::to_string(f.bit);
+    EXPECT_NE(docs.find("| " + bit + " | " + f.name + " |"), std::string::npos) << f.name;
+    EXPECT_NE(lua.find("{" + bit + ", \"" + f.name + "\", "), std::string::npos) << f.name;
+  }
 }
 
 TEST(DecodeErrorStatus, EveryReasonSurvivesTheStatus) {
