@@ -6,28 +6,30 @@
 
 namespace dmpd::monitor {
 
-XdpCounterBlock XdpCountersToBlock(const dmpd_steer_counters& c) {
+// One macro for every list: the enum namespace is aliased as E in each function.
+#define DMPD_FIELD_TO_BLOCK(key, ...) b.total[E::key] = s.key;
+
+XdpCounterBlock XdpCountersToBlock(const dmpd_steer_counters& s) {
+  namespace E = XdpCounter;
   XdpCounterBlock b;
-#define DMPD_XDP_TO_BLOCK(key, help) b.total[XdpCounter::key] = c.key;
-  DMPD_STEER_COUNTERS(DMPD_XDP_TO_BLOCK)
-#undef DMPD_XDP_TO_BLOCK
+  DMPD_STEER_COUNTERS(DMPD_FIELD_TO_BLOCK)
   return b;
 }
 
 PmdCounterBlock PmdStatsToBlock(const PmdStats& s) {
+  namespace E = PmdCounter;
   PmdCounterBlock b;
-#define DMPD_PMD_TO_BLOCK(key, metric, help) b.total[PmdCounter::key] = s.key;
-  DMPD_PMD_COUNTERS(DMPD_PMD_TO_BLOCK)
-#undef DMPD_PMD_TO_BLOCK
+  DMPD_PMD_COUNTERS(DMPD_FIELD_TO_BLOCK)
   return b;
 }
 
 PipeCounterBlock PipeStatsToBlock(const PipeStats& s) {
+  namespace E = PipeCounter;
   PipeCounterBlock b;
-#define DMPD_PIPE_TO_BLOCK(key, metric, help) b.total[PipeCounter::key] = s.key;
-  DMPD_PIPE_COUNTERS(DMPD_PIPE_TO_BLOCK)
-#undef DMPD_PIPE_TO_BLOCK
+  DMPD_PIPE_COUNTERS(DMPD_FIELD_TO_BLOCK)
   return b;
 }
+
+#undef DMPD_FIELD_TO_BLOCK
 
 }  // namespace dmpd::monitor

@@ -341,7 +341,7 @@ class Exposition {
     w_.Family("dmpd_monitor_source_resets_total", "counter",
               "counters seen going back (a restarted PMD, a re-created interface)");
     w_.Sample(Node(), s_.self.counter_resets);
-    Gauge("dmpd_monitor_sample_duration_seconds", "CPU-side time the last sample took",
+    Gauge("dmpd_monitor_sample_duration_seconds", "wall-clock time the last sample took",
           std::optional<double>(absl::ToDoubleSeconds(s_.self.last_sample_duration)));
     Gauge("dmpd_monitor_interval_seconds", "the last sampling interval (delta tau)",
           s_.interval_seconds);
