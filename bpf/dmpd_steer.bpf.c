@@ -2,7 +2,8 @@
 /*
  * dmpd_steer: steers DMPD frames (DP-1) into the AF_XDP socket of the receive queue and
  * passes every other frame to the kernel untouched. Never drops non-DMPD traffic; drops
- * only DMPD frames that are malformed or (when configured, DP-3) of another cluster.
+ * only DMPD frames that are malformed, (when configured, DP-3) of another cluster, or that
+ * arrive on a queue with no socket.
  * Every path leaves through COUNT_AND_RETURN, so each frame moves exactly one counter.
  */
 #include <linux/bpf.h>
@@ -50,11 +51,12 @@ int dmpd_steer(struct xdp_md *ctx)
 	    (cfg->flags & DMPD_STEER_F_FILTER_CLUSTER) && hdr->cluster_id != cfg->cluster_id)
 		COUNT_AND_RETURN(counters, other_cluster, XDP_DROP);
 
-	/* XDP_PASS as the fallback: a queue without a socket hands frames to the kernel
-	 * rather than losing them silently (tcpdump on the port still sees them). */
-	verdict = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	/* A queue without a socket (the PMD attaches the program before it inserts the
+	 * socket; after a crash the socket is gone) drops DMPD frames, counted: the kernel
+	 * has no use for them, and DMPD frames never reach it. Other traffic is unaffected. */
+	verdict = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_DROP);
 	if (verdict != XDP_REDIRECT)
-		COUNT_AND_RETURN(counters, no_socket, verdict);
+		COUNT_AND_RETURN(counters, no_socket, XDP_DROP);
 	if (hdr->kind >= DMPD_KIND_FIRST_DATA)
 		COUNT_AND_RETURN(counters, redirected_data, XDP_REDIRECT);
 	COUNT_AND_RETURN(counters, redirected_control, XDP_REDIRECT);

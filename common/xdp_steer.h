@@ -39,7 +39,7 @@ DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_config) == 16, "dmpd_steer_config la
 	X(passed_to_kernel, "non-DMPD frames passed to the kernel stack")                \
 	X(malformed, "DMPD frames dropped: truncated, bad version or bad payload length") \
 	X(other_cluster, "DMPD frames dropped: another cluster id")                      \
-	X(no_socket, "DMPD frames passed because the queue has no AF_XDP socket")
+	X(no_socket, "DMPD frames dropped: the queue has no AF_XDP socket")
 
 struct dmpd_steer_counters {
 #define DMPD_STEER_COUNTER_FIELD(name, desc) __u64 name;

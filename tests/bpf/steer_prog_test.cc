@@ -122,19 +122,19 @@ TEST_F(SteerProgTest, NonDmpdGoesToTheKernel) {
 }
 
 TEST_F(SteerProgTest, ValidDmpdIsRedirectedOrFallsBackWithoutSocket) {
-  // No AF_XDP socket in xsks_map here, so a steered frame takes the XDP_PASS fallback and
-  // counts as no_socket: that counter proves the frame was classified as ours.
+  // No AF_XDP socket in xsks_map here, so a steered frame is dropped and counted as
+  // no_socket: that counter proves the frame was classified as ours.
   Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
-  EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).PadToMinimum().Build(), XDP_PASS, no_socket);
-  EXPECT_VERDICT(FrameBuilder().VlanTag(ETH_P_8021Q).Header(Hello(1)).Build(), XDP_PASS,
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).PadToMinimum().Build(), XDP_DROP, no_socket);
+  EXPECT_VERDICT(FrameBuilder().VlanTag(ETH_P_8021Q).Header(Hello(1)).Build(), XDP_DROP,
                  no_socket);
   EXPECT_VERDICT(
       FrameBuilder().VlanTag(ETH_P_8021AD).VlanTag(ETH_P_8021Q).Header(Hello(1)).Build(),
-      XDP_PASS, no_socket);
+      XDP_DROP, no_socket);
   FrameHeader data = Hello(1);
   data.kind = DMPD_KIND_DATA;
   EXPECT_VERDICT(FrameBuilder().Header(data).Payload(std::vector<uint8_t>(100, 7)).Build(),
-                 XDP_PASS, no_socket);
+                 XDP_DROP, no_socket);
 }
 
 TEST_F(SteerProgTest, MalformedDmpdIsDropped) {
@@ -158,12 +158,12 @@ TEST_F(SteerProgTest, OtherClusterIsFilteredOnlyWhenAsked) {
   Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
   EXPECT_VERDICT(FrameBuilder().Header(Hello(2)).PadToMinimum().Build(), XDP_DROP, other_cluster);
   Configure(DMPD_ETHERTYPE_DEFAULT, 1, false);
-  EXPECT_VERDICT(FrameBuilder().Header(Hello(2)).PadToMinimum().Build(), XDP_PASS, no_socket);
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(2)).PadToMinimum().Build(), XDP_DROP, no_socket);
 }
 
 TEST_F(SteerProgTest, UnconfiguredSteersWithDefaults) {
   // Before the daemon writes its config: default EtherType, no cluster filtering.
-  EXPECT_VERDICT(FrameBuilder().Header(Hello(99)).PadToMinimum().Build(), XDP_PASS, no_socket);
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(99)).PadToMinimum().Build(), XDP_DROP, no_socket);
   EXPECT_VERDICT(FrameBuilder().Ethertype(ETH_P_IP).PadToMinimum().Build(), XDP_PASS,
                  passed_to_kernel);
 }
@@ -171,7 +171,7 @@ TEST_F(SteerProgTest, UnconfiguredSteersWithDefaults) {
 TEST_F(SteerProgTest, EthertypeIsConfigurable) {
   Configure(0x88B6, 1, true);
   EXPECT_VERDICT(FrameBuilder().Ethertype(0x88B6).Header(Hello(1)).PadToMinimum().Build(),
-                 XDP_PASS, no_socket);
+                 XDP_DROP, no_socket);
   EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).PadToMinimum().Build(), XDP_PASS,
                  passed_to_kernel);
 }

@@ -74,7 +74,7 @@ void PrintStatus(const json& s) {
             << "  up " << Num(s["uptime_ms"]) << " ms  hello every " << s["hello_interval_ms"]
             << " ms  ethertype " << s["ethertype"].get<std::string>() << "\n\n";
   dmpd::Table ports({"PORT", "IF", "Q", "MAC", "LINK", "XDP", "PROG", "HELLO TX", "HELLO RX",
-                     "PMD RX", "PMD TX", "IMISSED", "XDP→SOCK", "XDP→KERN", "XDP DROP",
+                     "PMD RX", "PMD TX", "IMISSED", "XSK LOST", "XDP→SOCK", "XDP→KERN", "XDP DROP",
                      "KERN RX", "KERN TX"});
   for (const json& p : s["ports"]) {
     const json& x = p["xdp"];
@@ -83,6 +83,7 @@ void PrintStatus(const json& s) {
                   p["xdp_mode"].get<std::string>(), Num(p["xdp_prog_id"]), Num(p["hellos_sent"]),
                   Num(p["daemon"]["hellos_received"]), Num(p["pmd"]["rx_packets"]),
                   Num(p["pmd"]["tx_packets"]), Num(p["pmd"]["imissed"]),
+                  Sum(p["xsk"], {"rx_dropped", "rx_ring_full"}),
                   Sum(x, {"redirected_control", "redirected_data"}), Sum(x, {"passed_to_kernel"}),
                   Sum(x, {"malformed", "other_cluster"}),
                   Num(p["kernel"]["rx_packets"]), Num(p["kernel"]["tx_packets"])});

@@ -20,6 +20,7 @@
 #include "common/byte_order.h"
 #include "userspace/daemon/kernel_link_stats.h"
 #include "userspace/daemon/log.h"
+#include "userspace/daemon/xsk_sockets.h"
 
 namespace dmpd {
 namespace {
@@ -107,7 +108,8 @@ absl::Status Daemon::Start() {
   }
   worker_.control_ring = control_ring_;
   worker_.classifier = {config_.ethertype, config_.cluster_id, config_.node};
-  worker_.xsk_fds = FindXskFds();
+  xsk_sockets_ = FindXskSockets();
+  for (const XskSocket& x : xsk_sockets_) worker_.xsk_fds.push_back(x.fd);
   worker_.wake_eventfd = wake_fd_.get();
   worker_.idle_polls_before_sleep = config_.idle_polls_before_sleep;
   worker_.idle_sleep_max_us = config_.idle_sleep_max_us;
@@ -257,6 +259,19 @@ nlohmann::json Daemon::Status(uint64_t now_ns) {
 #define DMPD_JSON_KERNEL(name) kernel[#name] = k.name ? json(*k.name) : json(nullptr);
     DMPD_KERNEL_LINK_COUNTERS(DMPD_JSON_KERNEL)
 #undef DMPD_JSON_KERNEL
+    // Frames the XDP program redirected but the socket lost (kernel XDP_STATISTICS).
+    json xsk = json::object();
+    for (const XskSocket& x : xsk_sockets_) {
+      if (x.ifindex != p.ifindex()) continue;
+      if (auto xs = ReadXskStatistics(x.fd)) {
+        xsk = {{"rx_dropped", xs->rx_dropped},
+               {"rx_ring_full", xs->rx_ring_full},
+               {"rx_fill_ring_empty", xs->rx_fill_ring_empty_descs},
+               {"rx_invalid_descs", xs->rx_invalid_descs},
+               {"tx_invalid_descs", xs->tx_invalid_descs},
+               {"tx_ring_empty", xs->tx_ring_empty_descs}};
+      }
+    }
     json rejected = json::object();
     for (size_t e = 0; e < kDecodeErrorCount; ++e) {
       auto error = static_cast<DecodeError>(e);
@@ -294,6 +309,7 @@ nlohmann::json Daemon::Status(uint64_t now_ns) {
           {"tx_errors", st.oerrors},
           {"rx_nombuf", st.rx_nombuf}}},
         {"xdp", xdp},
+        {"xsk", xsk},
         {"kernel", kernel},
         {"daemon",
          {{"rx_frames", c.rx_frames.Get()},

@@ -1,19 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "userspace/daemon/worker.h"
 
-#include <dirent.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-
-#include <cstdlib>
 
 #include "userspace/xdp/unique_fd.h"
-
-#ifndef AF_XDP
-#define AF_XDP 44
-#endif
 
 namespace dmpd {
 namespace {
@@ -126,23 +118,6 @@ int WorkerMain(void* arg) {
     if (n > 0) idle_streak = 0;
   }
   return 0;
-}
-
-std::vector<int> FindXskFds() {
-  std::vector<int> fds;
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return fds;
-  while (dirent* e = readdir(dir)) {
-    int fd = atoi(e->d_name);
-    if (fd <= 2 || fd == dirfd(dir)) continue;
-    int domain = 0;
-    socklen_t len = sizeof(domain);
-    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_XDP) {
-      fds.push_back(fd);
-    }
-  }
-  closedir(dir);
-  return fds;
 }
 
 }  // namespace dmpd

@@ -38,9 +38,6 @@ struct WorkerContext {
 // rte_eal_remote_launch entry point; `arg` is a WorkerContext*.
 int WorkerMain(void* arg);
 
-// The AF_XDP socket descriptors this process holds (the PMD does not expose them).
-std::vector<int> FindXskFds();
-
 }  // namespace dmpd
 
 #endif  // DMPD_USERSPACE_DAEMON_WORKER_H_
