@@ -81,39 +81,27 @@ struct CounterInfo {
 #define DMPD_XDP_COUNTER_INFO(key, help) CounterInfo{#key, "frames_total", help},
 #define DMPD_XDP_COUNTER_ENUM(key, help) key,
 
-// Enumerators keep the list's field names so that `block.total[PmdCounter::imissed]`
-// reads like the struct field it came from.
-namespace PmdCounter {
-enum : size_t { DMPD_PMD_COUNTERS(DMPD_COUNTER_ENUM) kCount };
-}
-namespace KernelCounter {
-enum : size_t { DMPD_KERNEL_PORT_COUNTERS(DMPD_COUNTER_ENUM) kCount };
-}
-namespace ReceivePathCounter {
-enum : size_t { DMPD_RECEIVE_PATH_COUNTERS(DMPD_COUNTER_ENUM) kCount };
-}
-namespace LcoreCounter {
-enum : size_t { DMPD_LCORE_COUNTERS(DMPD_COUNTER_ENUM) kCount };
-}
-namespace PipeCounter {
-enum : size_t { DMPD_PIPE_COUNTERS(DMPD_COUNTER_ENUM) kCount };
-}
-namespace XdpCounter {
-enum : size_t { DMPD_STEER_COUNTERS(DMPD_XDP_COUNTER_ENUM) kCount };
-}
+// For each list: an enum in a namespace of its own whose enumerators keep the list's field
+// names (so `block.total[PmdCounter::imissed]` reads like the field it came from), and
+// the array of CounterInfo.
+#define DMPD_DEFINE_COUNTER_LIST(ns, infos, LIST, INFO, ENUM) \
+  namespace ns {                                              \
+  enum : size_t { LIST(ENUM) kCount };                        \
+  }                                                           \
+  inline constexpr std::array<CounterInfo, ns::kCount> infos = {LIST(INFO)};
 
-inline constexpr std::array<CounterInfo, PmdCounter::kCount> kPmdCounters = {
-    DMPD_PMD_COUNTERS(DMPD_COUNTER_INFO)};
-inline constexpr std::array<CounterInfo, KernelCounter::kCount> kKernelCounters = {
-    DMPD_KERNEL_PORT_COUNTERS(DMPD_COUNTER_INFO)};
-inline constexpr std::array<CounterInfo, ReceivePathCounter::kCount> kReceivePathCounters = {
-    DMPD_RECEIVE_PATH_COUNTERS(DMPD_COUNTER_INFO)};
-inline constexpr std::array<CounterInfo, LcoreCounter::kCount> kLcoreCounters = {
-    DMPD_LCORE_COUNTERS(DMPD_COUNTER_INFO)};
-inline constexpr std::array<CounterInfo, PipeCounter::kCount> kPipeCounters = {
-    DMPD_PIPE_COUNTERS(DMPD_COUNTER_INFO)};
-inline constexpr std::array<CounterInfo, XdpCounter::kCount> kXdpCounters = {
-    DMPD_STEER_COUNTERS(DMPD_XDP_COUNTER_INFO)};
+DMPD_DEFINE_COUNTER_LIST(PmdCounter, kPmdCounters, DMPD_PMD_COUNTERS, DMPD_COUNTER_INFO,
+                         DMPD_COUNTER_ENUM)
+DMPD_DEFINE_COUNTER_LIST(KernelCounter, kKernelCounters, DMPD_KERNEL_PORT_COUNTERS,
+                         DMPD_COUNTER_INFO, DMPD_COUNTER_ENUM)
+DMPD_DEFINE_COUNTER_LIST(ReceivePathCounter, kReceivePathCounters, DMPD_RECEIVE_PATH_COUNTERS,
+                         DMPD_COUNTER_INFO, DMPD_COUNTER_ENUM)
+DMPD_DEFINE_COUNTER_LIST(LcoreCounter, kLcoreCounters, DMPD_LCORE_COUNTERS, DMPD_COUNTER_INFO,
+                         DMPD_COUNTER_ENUM)
+DMPD_DEFINE_COUNTER_LIST(PipeCounter, kPipeCounters, DMPD_PIPE_COUNTERS, DMPD_COUNTER_INFO,
+                         DMPD_COUNTER_ENUM)
+DMPD_DEFINE_COUNTER_LIST(XdpCounter, kXdpCounters, DMPD_STEER_COUNTERS, DMPD_XDP_COUNTER_INFO,
+                         DMPD_XDP_COUNTER_ENUM)
 
 template <size_t N>
 struct CounterBlock {
@@ -170,6 +158,7 @@ using XdpCounterBlock = CounterBlock<XdpCounter::kCount>;
 // The XDP program's counters (summed over CPUs by the caller) as a block.
 XdpCounterBlock XdpCountersToBlock(const dmpd_steer_counters& c);
 
+#undef DMPD_DEFINE_COUNTER_LIST
 #undef DMPD_COUNTER_INFO
 #undef DMPD_COUNTER_ENUM
 #undef DMPD_XDP_COUNTER_INFO
