@@ -172,7 +172,7 @@ fi
 # --- 2. dmpdd -------------------------------------------------------------------------------
 sock=$work/dmpdd.sock
 "${in_rx[@]}" "$dmpdd" --node 1 --cluster-id 1 --interfaces rx0 --control-socket "$sock" \
-  --bpf-pin-dir "$pin_root/node1" >"$work/dmpdd.log" 2>&1 &
+  --bpf-pin-dir "$pin_root/node1" ${DMPDD_ARGS:-} >"$work/dmpdd.log" 2>&1 &
 dp=$!
 pids+=("$dp")
 for _ in $(seq 600); do
@@ -202,7 +202,9 @@ def d(group, key):
     return b[group][key] - a[group][key]
 detail = " ".join(f"{g}.{k}=+{d(g, k)}" for g, k in (
     ("pmd", "rx_packets"), ("pmd", "rx_nombuf"), ("pmd", "rx_errors"),
-    ("daemon", "rx_frames"), ("daemon", "control_ring_full")) if k in b[g])
+    ("daemon", "rx_frames"), ("daemon", "control_ring_full"),
+    ("xsk", "rx_dropped"), ("xsk", "rx_ring_full"), ("xsk", "rx_fill_ring_empty"))
+    if k in b.get(g, {}) and k in a.get(g, {}))
 print(d("daemon", "data_frames"), d("xdp", "redirected_data"), d("pmd", "imissed"),
       detail or "-")
 PY

@@ -2,6 +2,8 @@
 #include "userspace/daemon/af_xdp_port.h"
 
 #include <net/if.h>
+#include <algorithm>
+#include <vector>
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -10,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "userspace/daemon/dense_mempool.h"
 #include "userspace/daemon/log.h"
+#include "userspace/daemon/xsk_sockets.h"
 
 namespace dmpd {
 namespace {
@@ -68,6 +71,7 @@ absl::Status AfXdpPort::StartPmd() {
   std::string args = absl::StrCat("iface=", options_.ifname,
                                   ",start_queue=0,queue_count=1,busy_budget=0,xdp_prog=",
                                   options_.bpf_object_path);
+  const std::vector<int> sockets_before = FindXskFds();
   if (int rc = rte_vdev_init(vdev_name_.c_str(), args.c_str()); rc != 0) {
     return DpdkError(rc, absl::StrCat(options_.ifname, ": starting the af_xdp PMD"));
   }
@@ -90,6 +94,11 @@ absl::Status AfXdpPort::StartPmd() {
   }
   if (int rc = rte_eth_dev_start(port_id_); rc != 0) {
     return DpdkError(rc, absl::StrCat(options_.ifname, ": starting the port"));
+  }
+  for (int fd : FindXskFds()) {
+    if (std::find(sockets_before.begin(), sockets_before.end(), fd) == sockets_before.end()) {
+      xsk_fd_ = fd;
+    }
   }
   rte_ether_addr addr{};
   rte_eth_macaddr_get(port_id_, &addr);

@@ -46,6 +46,8 @@ class AfXdpPort {
   const AttachedProgram& program() const { return program_; }
   const SteerMaps& maps() const { return *maps_; }
   const std::string& pin_dir() const { return options_.pin_dir; }
+  // The AF_XDP socket the PMD opened for queue 0 (-1 if it could not be identified).
+  int xsk_fd() const { return xsk_fd_; }
 
  private:
   AfXdpPort(PortOptions options, int ifindex, InterfaceLock lock)
@@ -62,6 +64,7 @@ class AfXdpPort {
   bool vdev_created_ = false;
   uint16_t port_id_ = UINT16_MAX;
   MacAddress mac_{};
+  int xsk_fd_ = -1;
   AttachedProgram program_;
   std::optional<SteerMaps> maps_;
 };

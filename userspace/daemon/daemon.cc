@@ -108,15 +108,16 @@ absl::Status Daemon::Start() {
   }
   worker_.control_ring = control_ring_;
   worker_.classifier = {config_.ethertype, config_.cluster_id, config_.node};
-  xsk_sockets_ = FindXskSockets();
-  for (const XskSocket& x : xsk_sockets_) worker_.xsk_fds.push_back(x.fd);
+  for (const auto& p : ports_) {
+    if (p->xsk_fd() >= 0) worker_.xsk_fds.push_back(p->xsk_fd());
+  }
   worker_.wake_eventfd = wake_fd_.get();
   worker_.idle_polls_before_sleep = config_.idle_polls_before_sleep;
   worker_.idle_sleep_max_us = config_.idle_sleep_max_us;
   if (worker_.xsk_fds.size() != ports_.size()) {
     Log(LogLevel::kWarning, "worker",
-        absl::StrCat("found ", worker_.xsk_fds.size(), " AF_XDP sockets for ", ports_.size(),
-                     " ports; idle sleeps will rely on their timeout"));
+        absl::StrCat("identified ", worker_.xsk_fds.size(), " AF_XDP sockets for ",
+                     ports_.size(), " ports; idle sleeps will rely on their timeout"));
   }
   worker_lcore_ = rte_get_next_lcore(-1, 1, 0);
   if (worker_lcore_ >= RTE_MAX_LCORE) {
@@ -261,9 +262,8 @@ nlohmann::json Daemon::Status(uint64_t now_ns) {
 #undef DMPD_JSON_KERNEL
     // Frames the XDP program redirected but the socket lost (kernel XDP_STATISTICS).
     json xsk = json::object();
-    for (const XskSocket& x : xsk_sockets_) {
-      if (x.ifindex != p.ifindex()) continue;
-      if (auto xs = ReadXskStatistics(x.fd)) {
+    if (p.xsk_fd() >= 0) {
+      if (auto xs = ReadXskStatistics(p.xsk_fd())) {
         xsk = {{"rx_dropped", xs->rx_dropped},
                {"rx_ring_full", xs->rx_ring_full},
                {"rx_fill_ring_empty", xs->rx_fill_ring_empty_descs},

@@ -19,7 +19,6 @@
 #include "userspace/daemon/neighbour_table.h"
 #include "userspace/daemon/port_counters.h"
 #include "userspace/daemon/worker.h"
-#include "userspace/daemon/xsk_sockets.h"
 #include "userspace/xdp/steer_object_file.h"
 
 namespace dmpd {
@@ -49,7 +48,6 @@ class Daemon {
   std::vector<rte_ring*> tx_rings_;
   std::vector<uint32_t> hello_sequence_;
   rte_ring* control_ring_ = nullptr;
-  std::vector<XskSocket> xsk_sockets_;
   UniqueFd wake_fd_;
   WorkerContext worker_;
   unsigned worker_lcore_ = 0;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #ifndef AF_XDP
@@ -15,8 +16,8 @@
 
 namespace dmpd {
 
-std::vector<XskSocket> FindXskSockets() {
-  std::vector<XskSocket> found;
+std::vector<int> FindXskFds() {
+  std::vector<int> found;
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) return found;
   while (dirent* e = readdir(dir)) {
@@ -24,13 +25,12 @@ std::vector<XskSocket> FindXskSockets() {
     if (fd <= 2 || fd == dirfd(dir)) continue;
     int domain = 0;
     socklen_t len = sizeof(domain);
-    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_XDP) continue;
-    sockaddr_xdp addr{};
-    len = sizeof(addr);
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
-    found.push_back({fd, static_cast<int>(addr.sxdp_ifindex), addr.sxdp_queue_id});
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_XDP) {
+      found.push_back(fd);
+    }
   }
   closedir(dir);
+  std::sort(found.begin(), found.end());
   return found;
 }
 

@@ -8,19 +8,15 @@
 
 #include <linux/if_xdp.h>
 
-#include <cstdint>
 #include <optional>
 #include <vector>
 
 namespace dmpd {
 
-struct XskSocket {
-  int fd = -1;
-  int ifindex = 0;
-  uint32_t queue = 0;
-};
-
-std::vector<XskSocket> FindXskSockets();
+// The AF_XDP socket descriptors open in this process, ascending. AF_XDP sockets do not
+// implement getsockname, so which port a socket serves is learnt by looking before and
+// after the PMD opens one (AfXdpPort does).
+std::vector<int> FindXskFds();
 
 // The kernel's per-socket drop counters; nullopt if the socket cannot be read.
 std::optional<xdp_statistics> ReadXskStatistics(int fd);
