@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "tools/dmpdctl/table.h"
+#include "userspace/monitor/monitor_views.h"
 
 namespace {
 
@@ -102,22 +103,32 @@ void PrintStatus(const json& s) {
   neigh.Print(std::cout);
 }
 
+void PrintNode(const json& view) { std::cout << dmpd::monitor::FormatNodeTable(view); }
+void PrintPorts(const json& view) { std::cout << dmpd::monitor::FormatPortsTable(view); }
+void PrintHistory(const json& view) { std::cout << dmpd::monitor::FormatPortHistoryTable(view); }
+
 struct Command {
   const char* name;
   const char* help;
+  int args;  // how many operands follow the command name
   std::function<void(const json&)> print;
 };
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
-      {"status", "ports, their counters (PMD, XDP, kernel, daemon) and neighbours", PrintStatus},
+      {"status", "ports, their counters (PMD, XDP, kernel, daemon) and neighbours", 0,
+       PrintStatus},
+      {"node", "this node's monitoring data (paper Table 3)", 0, PrintNode},
+      {"ports", "per-port state, rates, utilisation, loss and load (paper Table 4)", 0,
+       PrintPorts},
+      {"history", "PORT: recent samples of one port", 1, PrintHistory},
   };
   return kCommands;
 }
 
 int Usage(int rc) {
   std::ostream& out = rc == 0 ? std::cout : std::cerr;
-  out << "usage: dmpdctl [--socket PATH] COMMAND [--json]\n  --socket PATH  dmpdd control "
+  out << "usage: dmpdctl [--socket PATH] COMMAND [OPERAND] [--json]\n  --socket PATH  dmpdd control "
          "socket (default "
       << kDefaultSocket << ")\n  --json         print the daemon's JSON\ncommands:\n";
   for (const Command& c : Commands()) out << "  " << c.name << "\t" << c.help << "\n";
@@ -129,6 +140,7 @@ int Usage(int rc) {
 int main(int argc, char** argv) {
   std::string socket_path = kDefaultSocket;
   std::string command;
+  std::vector<std::string> operands;
   bool as_json = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -142,6 +154,8 @@ int main(int argc, char** argv) {
       return Usage(0);
     } else if (command.empty() && a[0] != '-') {
       command = a;
+    } else if (!command.empty() && a[0] != '-') {
+      operands.push_back(a);
     } else {
       std::cerr << "dmpdctl: unexpected argument '" << a << "'\n";
       return Usage(2);
@@ -156,7 +170,13 @@ int main(int argc, char** argv) {
     std::cerr << "dmpdctl: unknown command '" << command << "'\n";
     return Usage(2);
   }
-  auto reply = Ask(socket_path, command);
+  if (operands.size() != static_cast<size_t>(cmd->args)) {
+    std::cerr << "dmpdctl: " << command << " takes " << cmd->args << " operand(s)\n";
+    return Usage(2);
+  }
+  std::string request = command;
+  for (const std::string& o : operands) request += " " + o;
+  auto reply = Ask(socket_path, request);
   if (!reply.ok()) {
     std::cerr << "dmpdctl: " << reply.status().message() << "\n";
     return 1;

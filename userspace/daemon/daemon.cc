@@ -15,12 +15,17 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/byte_order.h"
-#include "userspace/daemon/kernel_link_stats.h"
 #include "userspace/daemon/log.h"
 #include "userspace/daemon/xsk_sockets.h"
+#include "userspace/monitor/link_params_reader.h"
+#include "userspace/monitor/monitor_views.h"
 
 namespace dmpd {
 namespace {
@@ -119,6 +124,7 @@ absl::Status Daemon::Start() {
         absl::StrCat("identified ", worker_.xsk_fds.size(), " AF_XDP sockets for ",
                      ports_.size(), " ports; idle sleeps will rely on their timeout"));
   }
+  if (absl::Status s = StartMonitoring(); !s.ok()) return s;
   worker_lcore_ = rte_get_next_lcore(-1, 1, 0);
   if (worker_lcore_ >= RTE_MAX_LCORE) {
     return absl::FailedPreconditionError("no worker lcore: give the EAL at least two lcores");
@@ -133,7 +139,91 @@ absl::Status Daemon::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Daemon::StartMonitoring() {
+  monitor::MonitorConfig mc;
+  mc.interval = absl::Milliseconds(config_.sample_interval_ms);
+  mc.history_length = config_.history_length;
+  mc.static_info.node_num = config_.node;
+  mc.static_info.node_name = absl::StrCat("node", config_.node);
+  mc.static_info.configured_ports = config_.interfaces;
+  mc.static_info.worker_lcores = 1;
+  std::unique_ptr<monitor::LinkParamsReader> link_params;
+  if (auto reader = monitor::EthtoolLinkParamsReader::Create(); reader.ok()) {
+    link_params = *std::move(reader);
+  } else {
+    Log(LogLevel::kWarning, "monitor",
+        absl::StrCat("ring and channel sizes not available: ", reader.status().message()));
+  }
+  auto m = monitor::NodeMonitor::Create(std::move(mc), std::move(link_params));
+  if (!m.ok()) return m.status();
+  monitor_ = *std::move(m);
+  if (config_.metrics_port == 0) return absl::OkStatus();
+  auto server = monitor::MetricsHttpServer::Start(
+      {.address = config_.metrics_address, .port = config_.metrics_port}, *monitor_);
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
+                        absl::StrCat("metrics_listen ", config_.metrics_address, ":",
+                                     config_.metrics_port, ": ", server.status().message()));
+  }
+  metrics_ = *std::move(server);
+  Log(LogLevel::kInfo, "monitor", absl::StrCat("metrics at ", metrics_->url()));
+  return absl::OkStatus();
+}
+
+// Gathers what only the daemon can read (PMD, XDP map, lcores) and runs one sample of the
+// monitoring model. On the main lcore; the worker never waits for it.
+void Daemon::SampleMonitor() {
+  monitor::SampleInputs in;
+  for (size_t i = 0; i < ports_.size(); ++i) {
+    const AfXdpPort& p = *ports_[i];
+    monitor::PortInput port;
+    port.name = p.ifname();
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(p.port_id(), &st) == 0) {
+      monitor::PmdStats pmd{.rx_packets = st.ipackets,
+                            .tx_packets = st.opackets,
+                            .rx_bytes = st.ibytes,
+                            .tx_bytes = st.obytes,
+                            .imissed = st.imissed,
+                            .ierrors = st.ierrors,
+                            .oerrors = st.oerrors,
+                            .rx_nombuf = st.rx_nombuf,
+                            .xstats = {}};
+      int n = rte_eth_xstats_get(p.port_id(), nullptr, 0);
+      if (n > 0) {
+        std::vector<rte_eth_xstat> values(static_cast<size_t>(n));
+        std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
+        if (rte_eth_xstats_get(p.port_id(), values.data(), n) == n &&
+            rte_eth_xstats_get_names(p.port_id(), names.data(), n) == n) {
+          for (const rte_eth_xstat& v : values) {
+            if (v.id < names.size()) pmd.xstats.emplace_back(names[v.id].name, v.value);
+          }
+        }
+      }
+      port.queues.push_back(std::move(pmd));
+    }
+    if (auto xdp = p.maps().ReadCounters(); xdp.ok()) port.xdp = *xdp;
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(p.port_id(), &link) == 0) port.pmd_link_up = link.link_status != 0;
+    if (config_.port_bandwidth_mbps > 0) {
+      port.configured_bandwidth_bits_per_second = static_cast<double>(config_.port_bandwidth_mbps) * 1e6;
+    }
+    in.ports.push_back(std::move(port));
+  }
+  uint64_t frames = 0;
+  for (const auto& c : counters_) frames += c->rx_frames.Get() + c->tx_frames.Get();
+  const uint64_t polls = worker_.stats.polls.Get();
+  const uint64_t empty = worker_.stats.empty_polls.Get();
+  in.lcores.push_back({.lcore_id = worker_lcore_,
+                       .role = "worker",
+                       .packets = frames,
+                       .empty_polls = empty,
+                       .busy_polls = polls - std::min(polls, empty)});
+  monitor_->Sample(absl::Now(), in);
+}
+
 Daemon::~Daemon() {
+  metrics_.reset();  // stop serving before what it reads goes away
   if (worker_running_) {
     worker_.stop.store(true, std::memory_order_relaxed);
     uint64_t one = 1;
@@ -218,6 +308,7 @@ absl::Status Daemon::Run(int signal_fd) {
     }
     DrainControlRing(now);
     neighbours_.Expire(now, kNeighbourTimeoutIntervals * interval_ns);
+    if (absl::Time wall = absl::Now(); monitor_->NextSampleDue(wall) <= wall) SampleMonitor();
 
     int wait_ms = static_cast<int>(std::min<uint64_t>((next_hello - now) / 1000000 + 1,
                                                       kMaxControlWaitMs));
@@ -238,6 +329,21 @@ absl::Status Daemon::Run(int signal_fd) {
 
 std::string Daemon::HandleCommand(absl::string_view command) {
   if (command == "status") return Status(NowNs()).dump();
+  auto sample = monitor_->Latest();
+  if ((command == "node" || command == "ports" || absl::StartsWith(command, "history")) &&
+      sample == nullptr) {
+    return nlohmann::json{{"error", "no monitoring sample yet; try again in a second"}}.dump();
+  }
+  if (command == "node") return monitor::NodeView(*sample).dump();
+  if (command == "ports") return monitor::PortsView(*sample).dump();
+  if (absl::ConsumePrefix(&command, "history ")) {
+    std::string port(absl::StripAsciiWhitespace(command));
+    auto history = monitor_->PortHistory(port);
+    if (!history.ok()) {
+      return nlohmann::json{{"error", std::string(history.status().message())}}.dump();
+    }
+    return monitor::PortHistoryView(*sample, port, *history).dump();
+  }
   return nlohmann::json{{"error", absl::StrCat("unknown command '", command, "'")}}.dump();
 }
 
@@ -255,11 +361,14 @@ nlohmann::json Daemon::Status(uint64_t now_ns) {
       DMPD_STEER_COUNTERS(DMPD_JSON_COUNTER)
 #undef DMPD_JSON_COUNTER
     }
-    KernelLinkStats k = ReadKernelLinkStats("/sys/class/net", p.ifname());
+    // The kernel's view of the same interface, read now (not from the last sample) so
+    // that it lines up with the PMD and XDP columns beside it.
+    const monitor::KernelPortView k = kernel_ports_.Read(p.ifname());
     json kernel = json::object();
-#define DMPD_JSON_KERNEL(name) kernel[#name] = k.name ? json(*k.name) : json(nullptr);
-    DMPD_KERNEL_LINK_COUNTERS(DMPD_JSON_KERNEL)
-#undef DMPD_JSON_KERNEL
+    for (size_t c = 0; c < monitor::kKernelCounters.size(); ++c) {
+      const auto& total = k.counters.total[c];
+      kernel[std::string(monitor::kKernelCounters[c].key)] = total ? json(*total) : json(nullptr);
+    }
     // Frames the XDP program redirected but the socket lost (kernel XDP_STATISTICS).
     json xsk = json::object();
     if (p.xsk_fd() >= 0) {
@@ -294,7 +403,7 @@ nlohmann::json Daemon::Status(uint64_t now_ns) {
         {"ifindex", p.ifindex()},
         {"queue", p.queue()},
         {"mac", FormatMac(p.mac())},
-        {"link", k.operstate},
+        {"link", k.operstate.value_or("unknown")},
         {"xdp_mode", XdpModeName(p.program().mode)},
         {"xdp_prog_id", p.program().id},
         {"pin_dir", p.pin_dir()},
@@ -334,6 +443,7 @@ nlohmann::json Daemon::Status(uint64_t now_ns) {
       {"hello_interval_ms", config_.hello_interval_ms},
       {"uptime_ms", (now_ns - started_ns_) / 1000000},
       {"pin_dir", config_.bpf_pin_dir},
+      {"metrics_url", metrics_ ? json(metrics_->url()) : json(nullptr)},
       {"worker",
        {{"polls", worker_.stats.polls.Get()},
         {"empty_polls", worker_.stats.empty_polls.Get()},

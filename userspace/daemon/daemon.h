@@ -19,6 +19,9 @@
 #include "userspace/daemon/neighbour_table.h"
 #include "userspace/daemon/port_counters.h"
 #include "userspace/daemon/worker.h"
+#include "userspace/monitor/kernel_port_collector.h"
+#include "userspace/monitor/metrics_http_server.h"
+#include "userspace/monitor/node_monitor.h"
 #include "userspace/xdp/steer_object_file.h"
 
 namespace dmpd {
@@ -35,6 +38,8 @@ class Daemon {
  private:
   explicit Daemon(const DaemonConfig& config);
   absl::Status Start();
+  absl::Status StartMonitoring();
+  void SampleMonitor();
   void SendHellos();
   void DrainControlRing(uint64_t now_ns);
   std::string HandleCommand(absl::string_view command);
@@ -54,6 +59,9 @@ class Daemon {
   bool worker_running_ = false;
   NeighbourTable neighbours_{0};
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<monitor::NodeMonitor> monitor_;
+  monitor::KernelPortCollector kernel_ports_{"/sys", nullptr};
+  std::unique_ptr<monitor::MetricsHttpServer> metrics_;
 };
 
 }  // namespace dmpd

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "userspace/daemon/daemon_config.h"
 
+#include <arpa/inet.h>
 #include <net/if.h>
 
 #include <fstream>
@@ -75,6 +76,25 @@ absl::Status ParsePath(absl::string_view key, absl::string_view value, std::stri
   return absl::OkStatus();
 }
 
+// "ADDRESS:PORT" (IPv4), or "off".
+absl::Status ParseListen(absl::string_view key, absl::string_view value, DaemonConfig& c) {
+  if (value == "off") {
+    c.metrics_port = 0;
+    return absl::OkStatus();
+  }
+  size_t colon = value.rfind(':');
+  in_addr addr{};
+  uint32_t port = 0;
+  if (colon == absl::string_view::npos ||
+      inet_pton(AF_INET, std::string(value.substr(0, colon)).c_str(), &addr) != 1 ||
+      !absl::SimpleAtoi(value.substr(colon + 1), &port) || port == 0 || port > 65535) {
+    return Invalid(key, value, "IPV4ADDRESS:PORT (e.g. 127.0.0.1:9478) or off");
+  }
+  c.metrics_address = std::string(value.substr(0, colon));
+  c.metrics_port = static_cast<uint16_t>(port);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::string_view value) {
@@ -100,6 +120,14 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   }
   if (key == "idle_sleep_max_us") {
     return ParseUnsigned(key, value, 10, 1000000, c.idle_sleep_max_us);
+  }
+  if (key == "metrics_listen") return ParseListen(key, value, c);
+  if (key == "sample_interval_ms") {
+    return ParseUnsigned(key, value, 10, 60000, c.sample_interval_ms);
+  }
+  if (key == "history_length") return ParseUnsigned(key, value, 1, 100000, c.history_length);
+  if (key == "port_bandwidth_mbps") {
+    return ParseUnsigned(key, value, 0, 10000000, c.port_bandwidth_mbps);
   }
   if (key == "log_level") {
     static const std::pair<const char*, LogLevel> kLevels[] = {{"error", LogLevel::kError},
@@ -197,6 +225,10 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   mbufs_per_port           packet buffers per port (default 4096)
   idle_polls_before_sleep  empty polls before the worker sleeps (default 512)
   idle_sleep_max_us        longest idle sleep of the worker (default 10000)
+  metrics_listen           Prometheus /metrics address:port, or off (default 127.0.0.1:9478)
+  sample_interval_ms       monitoring sampling interval (default 1000)
+  history_length           samples kept per port and node (default 300)
+  port_bandwidth_mbps      link bandwidth for ports reporting no speed, e.g. veth (default none)
 )";
 }
 

@@ -34,6 +34,13 @@ struct DaemonConfig {
   // After this many empty polls in a row the worker sleeps on the sockets (DP-7).
   uint32_t idle_polls_before_sleep = 512;
   uint32_t idle_sleep_max_us = 10000;
+  // Monitoring (MON-*, OPS-2).
+  std::string metrics_address = "127.0.0.1";  // REL-4: loopback unless told otherwise
+  uint16_t metrics_port = 9478;               // 0: no metrics server
+  uint32_t sample_interval_ms = 1000;
+  uint32_t history_length = 300;
+  // BW of eq. (3) for ports that report no link speed (veth); 0: not configured.
+  uint64_t port_bandwidth_mbps = 0;
 };
 
 // Sets one field from text. `key` uses underscores or dashes.
