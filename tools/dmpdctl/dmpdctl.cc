@@ -16,8 +16,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "tools/dmpdctl/table.h"
 #include "userspace/monitor/monitor_views.h"
+#include "userspace/monitor/text_table.h"
 
 namespace {
 
@@ -74,12 +74,12 @@ void PrintStatus(const json& s) {
   std::cout << "node " << s["node"] << "  cluster " << s["cluster_id"] << "  pid " << s["pid"]
             << "  up " << Num(s["uptime_ms"]) << " ms  hello every " << s["hello_interval_ms"]
             << " ms  ethertype " << s["ethertype"].get<std::string>() << "\n\n";
-  dmpd::Table ports({"PORT", "IF", "Q", "MAC", "LINK", "XDP", "PROG", "HELLO TX", "HELLO RX",
+  dmpd::TextTable ports({"PORT", "IF", "Q", "MAC", "LINK", "XDP", "PROG", "HELLO TX", "HELLO RX",
                      "PMD RX", "PMD TX", "IMISSED", "XSK LOST", "XDP→SOCK", "XDP→KERN", "XDP DROP",
                      "KERN RX", "KERN TX"});
   for (const json& p : s["ports"]) {
     const json& x = p["xdp"];
-    ports.AddRow({Num(p["index"]), p["interface"].get<std::string>(), Num(p["queue"]),
+    ports.Add({Num(p["index"]), p["interface"].get<std::string>(), Num(p["queue"]),
                   p["mac"].get<std::string>(), p["link"].get<std::string>(),
                   p["xdp_mode"].get<std::string>(), Num(p["xdp_prog_id"]), Num(p["hellos_sent"]),
                   Num(p["daemon"]["hellos_received"]), Num(p["pmd"]["rx_packets"]),
@@ -89,18 +89,18 @@ void PrintStatus(const json& s) {
                   Sum(x, {"malformed", "other_cluster"}),
                   Num(p["kernel"]["rx_packets"]), Num(p["kernel"]["tx_packets"])});
   }
-  ports.Print(std::cout);
+  std::cout << ports.Render();
   std::cout << "\n";
-  dmpd::Table neigh({"PORT", "IF", "NEIGHBOUR NODE", "NEIGHBOUR PORT", "MAC", "HELLOS",
+  dmpd::TextTable neigh({"PORT", "IF", "NEIGHBOUR NODE", "NEIGHBOUR PORT", "MAC", "HELLOS",
                      "LAST SEQ", "LAST SEEN (ms ago)"});
   for (const json& p : s["ports"]) {
     for (const json& n : p["neighbours"]) {
-      neigh.AddRow({Num(p["index"]), p["interface"].get<std::string>(), Num(n["node"]),
+      neigh.Add({Num(p["index"]), p["interface"].get<std::string>(), Num(n["node"]),
                     Num(n["port"]), n["mac"].get<std::string>(), Num(n["hellos"]),
                     Num(n["last_sequence"]), Num(n["last_seen_ms_ago"])});
     }
   }
-  neigh.Print(std::cout);
+  std::cout << neigh.Render();
 }
 
 void PrintNode(const json& view) { std::cout << dmpd::monitor::FormatNodeTable(view); }

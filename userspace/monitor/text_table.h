@@ -1,33 +1,35 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Table: left-aligned text columns sized to their widest cell, for dmpdctl's views.
-#ifndef DMPD_TOOLS_DMPDCTL_TABLE_H_
-#define DMPD_TOOLS_DMPDCTL_TABLE_H_
+// TextTable: left-aligned text columns sized to their widest cell, for the human views of
+// dmpdctl (the JSON views are the data; this only lays them out).
+#ifndef DMPD_USERSPACE_MONITOR_TEXT_TABLE_H_
+#define DMPD_USERSPACE_MONITOR_TEXT_TABLE_H_
 
 #include <algorithm>
-#include <ostream>
 #include <string>
 #include <vector>
 
 namespace dmpd {
 
-class Table {
+class TextTable {
  public:
-  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-  void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  explicit TextTable(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
 
-  void Print(std::ostream& out) const {
+  std::string Render() const {
     std::vector<size_t> width;
     for (const auto& row : rows_) {
       width.resize(std::max(width.size(), row.size()), 0);
       for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], Columns(row[i]));
     }
+    std::string out;
     for (const auto& row : rows_) {
       for (size_t i = 0; i < row.size(); ++i) {
-        out << row[i];
-        if (i + 1 < row.size()) out << std::string(width[i] - Columns(row[i]) + 2, ' ');
+        out += row[i];
+        if (i + 1 < row.size()) out.append(width[i] - Columns(row[i]) + 2, ' ');
       }
-      out << "\n";
+      out += "\n";
     }
+    return out;
   }
 
  private:
@@ -41,4 +43,4 @@ class Table {
 
 }  // namespace dmpd
 
-#endif  // DMPD_TOOLS_DMPDCTL_TABLE_H_
+#endif  // DMPD_USERSPACE_MONITOR_TEXT_TABLE_H_
