@@ -74,23 +74,39 @@ void PrintStatus(const json& s) {
   std::cout << "node " << s["node"] << "  cluster " << s["cluster_id"] << "  pid " << s["pid"]
             << "  up " << Num(s["uptime_ms"]) << " ms  hello every " << s["hello_interval_ms"]
             << " ms  ethertype " << s["ethertype"].get<std::string>() << "\n\n";
-  dmpd::TextTable ports({"PORT", "IF", "Q", "MAC", "LINK", "XDP", "PROG", "HELLO TX", "HELLO RX",
-                     "PMD RX", "PMD TX", "IMISSED", "XSK LOST", "XDP→SOCK", "XDP→KERN", "XDP DROP",
-                     "KERN RX", "KERN TX"});
+  // Three tables side by side would not fit a terminal: what the port is, what each
+  // layer counted (packets / bytes), and where frames were dropped.
+  dmpd::TextTable ports({"PORT", "IF", "Q", "MAC", "LINK", "XDP", "PROG", "HELLO TX",
+                         "HELLO RX"});
+  dmpd::TextTable traffic({"PORT", "IF", "PMD RX pkts/bytes", "PMD TX pkts/bytes",
+                           "KERNEL RX pkts/bytes", "KERNEL TX pkts/bytes", "XDP→SOCKET",
+                           "XDP→KERNEL"});
+  dmpd::TextTable drops({"PORT", "IF", "IMISSED", "SOCKET LOST", "XDP MALFORMED",
+                         "XDP OTHER CLUSTER", "XDP NO SOCKET", "DAEMON REJECTED",
+                         "KERNEL RX DROP"});
+  auto both = [](const json& group, const char* packets, const char* bytes) {
+    return Num(group[packets]) + " / " + Num(group[bytes]);
+  };
   for (const json& p : s["ports"]) {
     const json& x = p["xdp"];
-    ports.Add({Num(p["index"]), p["interface"].get<std::string>(), Num(p["queue"]),
-                  p["mac"].get<std::string>(), p["link"].get<std::string>(),
-                  p["xdp_mode"].get<std::string>(), Num(p["xdp_prog_id"]), Num(p["hellos_sent"]),
-                  Num(p["daemon"]["hellos_received"]), Num(p["pmd"]["rx_packets"]),
-                  Num(p["pmd"]["tx_packets"]), Num(p["pmd"]["imissed"]),
-                  Sum(p["xsk"], {"rx_dropped", "rx_ring_full"}),
-                  Sum(x, {"redirected_control", "redirected_data"}), Sum(x, {"passed_to_kernel"}),
-                  Sum(x, {"malformed", "other_cluster"}),
-                  Num(p["kernel"]["rx_packets"]), Num(p["kernel"]["tx_packets"])});
+    const std::string index = Num(p["index"]), ifname = p["interface"].get<std::string>();
+    ports.Add({index, ifname, Num(p["queue"]), p["mac"].get<std::string>(),
+               p["link"].get<std::string>(), p["xdp_mode"].get<std::string>(),
+               Num(p["xdp_prog_id"]), Num(p["hellos_sent"]), Num(p["daemon"]["hellos_received"])});
+    traffic.Add({index, ifname, both(p["pmd"], "rx_packets", "rx_bytes"),
+                 both(p["pmd"], "tx_packets", "tx_bytes"),
+                 both(p["kernel"], "rx_packets", "rx_bytes"),
+                 both(p["kernel"], "tx_packets", "tx_bytes"),
+                 Sum(x, {"redirected_control", "redirected_data"}),
+                 Sum(x, {"passed_to_kernel"})});
+    uint64_t rejected = 0;
+    for (const auto& [reason, n] : p["daemon"]["rejected"].items()) rejected += n.get<uint64_t>();
+    drops.Add({index, ifname, Num(p["pmd"]["imissed"]),
+               Sum(p["xsk"], {"rx_dropped", "rx_ring_full"}), Sum(x, {"malformed"}),
+               Sum(x, {"other_cluster"}), Sum(x, {"no_socket"}), std::to_string(rejected),
+               Num(p["kernel"]["rx_dropped"])});
   }
-  std::cout << ports.Render();
-  std::cout << "\n";
+  std::cout << ports.Render() << "\n" << traffic.Render() << "\n" << drops.Render() << "\n";
   dmpd::TextTable neigh({"PORT", "IF", "NEIGHBOUR NODE", "NEIGHBOUR PORT", "MAC", "HELLOS",
                      "LAST SEQ", "LAST SEEN (ms ago)"});
   for (const json& p : s["ports"]) {
