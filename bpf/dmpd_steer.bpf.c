@@ -2,8 +2,8 @@
 /*
  * dmpd_steer: steers DMPD frames (DP-1) into the AF_XDP socket of the receive queue and
  * passes every other frame to the kernel untouched. Never drops non-DMPD traffic; drops
- * only DMPD frames that are malformed, (when configured, DP-3) of another cluster, or that
- * arrive on a queue with no socket.
+ * only DMPD frames that are malformed, (when configured, DP-3) of another cluster or data
+ * for another node, or that arrive on a queue with no socket.
  * Every path leaves through COUNT_AND_RETURN, so each frame moves exactly one counter.
  */
 #include <linux/bpf.h>
@@ -50,6 +50,18 @@ int dmpd_steer(struct xdp_md *ctx)
 	if (cfg && cfg->magic == DMPD_STEER_CONFIG_MAGIC &&
 	    (cfg->flags & DMPD_STEER_F_FILTER_CLUSTER) && hdr->cluster_id != cfg->cluster_id)
 		COUNT_AND_RETURN(counters, other_cluster, XDP_DROP);
+
+	/* Flooded by the switch before it learnt the port's MAC: a data frame for another
+	 * node is not ours to see (DP-3). Its data header must be complete to tell. */
+	if (hdr->kind >= DMPD_KIND_FIRST_DATA && cfg && cfg->magic == DMPD_STEER_CONFIG_MAGIC &&
+	    (cfg->flags & DMPD_STEER_F_FILTER_NODE)) {
+		struct dmpd_data_hdr *data = (void *)(hdr + 1);
+
+		if ((void *)(data + 1) > c.end || bpf_ntohs(hdr->payload_len) < sizeof(*data))
+			COUNT_AND_RETURN(counters, malformed, XDP_DROP);
+		if (data->dst_node != cfg->local_node)
+			COUNT_AND_RETURN(counters, not_for_node, XDP_DROP);
+	}
 
 	/* A queue without a socket (the PMD attaches the program before it inserts the
 	 * socket; after a crash the socket is gone) drops DMPD frames, counted: the kernel

@@ -18,11 +18,12 @@
 
 /* dmpd_steer_config.flags */
 #define DMPD_STEER_F_FILTER_CLUSTER (1u << 0) /* drop DMPD frames of another cluster id */
+#define DMPD_STEER_F_FILTER_NODE (1u << 1)    /* drop data frames for another node (DP-3) */
 
 struct dmpd_steer_config {
 	__u32 magic;       /* DMPD_STEER_CONFIG_MAGIC when configured */
 	__be16 ethertype;  /* network byte order, compared as read from the frame */
-	__u16 pad0;
+	__be16 local_node; /* network byte order: this node's number, for FILTER_NODE */
 	__be32 cluster_id; /* network byte order, compared as read from the frame */
 	__u32 flags;       /* DMPD_STEER_F_* */
 };
@@ -39,6 +40,7 @@ DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_config) == 16, "dmpd_steer_config la
 	X(passed_to_kernel, "non-DMPD frames passed to the kernel stack")                \
 	X(malformed, "DMPD frames dropped: truncated, bad version or bad payload length") \
 	X(other_cluster, "DMPD frames dropped: another cluster id")                      \
+	X(not_for_node, "DMPD data frames dropped: addressed to another node")           \
 	X(no_socket, "DMPD frames dropped: the queue has no AF_XDP socket")
 
 struct dmpd_steer_counters {
@@ -46,7 +48,7 @@ struct dmpd_steer_counters {
 	DMPD_STEER_COUNTERS(DMPD_STEER_COUNTER_FIELD)
 #undef DMPD_STEER_COUNTER_FIELD
 };
-DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_counters) == 6 * 8, "dmpd_steer_counters layout");
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_counters) == 7 * 8, "dmpd_steer_counters layout");
 
 /* Map names as the kernel shows them (at most 15 characters). */
 #define DMPD_STEER_PROG_NAME "dmpd_steer"

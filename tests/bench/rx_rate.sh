@@ -108,7 +108,7 @@ in_rx=(nsenter --net="/run/netns/$ns_rx" -- unshare --mount --propagation privat
    mount --move "$t" /sys/fs/bpf; rmdir "$t"; exec "$@"' sh)
 
 send() {  # send for $duration seconds; prints pktgen's JSON line
-  nsenter --net="/run/netns/$ns_tx" -- "$pktgen" -i tx0 --size "$size" --cluster 1 --node 2 \
+  nsenter --net="/run/netns/$ns_tx" -- "$pktgen" -i tx0 --size "$size" --cluster 1 --node 2 --dst-node 1 \
     --duration "$duration" --json
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "dmpd_steer.skel.h"
 #include "foreign_pass.skel.h"
@@ -40,8 +41,9 @@ class SteerProgTest : public ::testing::Test {
     maps_.emplace(*std::move(maps));
   }
 
-  void Configure(uint16_t ethertype, uint32_t cluster, bool filter) {
-    ASSERT_TRUE(maps_->Configure({ethertype, cluster, filter}).ok());
+  void Configure(uint16_t ethertype, uint32_t cluster, bool filter,
+                 std::optional<uint16_t> node = std::nullopt) {
+    ASSERT_TRUE(maps_->Configure({ethertype, cluster, filter, node}).ok());
   }
 
   // Runs one frame; returns the verdict and which counters moved.
@@ -159,6 +161,28 @@ TEST_F(SteerProgTest, OtherClusterIsFilteredOnlyWhenAsked) {
   EXPECT_VERDICT(FrameBuilder().Header(Hello(2)).PadToMinimum().Build(), XDP_DROP, other_cluster);
   Configure(DMPD_ETHERTYPE_DEFAULT, 1, false);
   EXPECT_VERDICT(FrameBuilder().Header(Hello(2)).PadToMinimum().Build(), XDP_DROP, no_socket);
+}
+
+std::vector<uint8_t> DataFor(uint16_t dst_node, size_t payload = 16) {
+  FrameHeader h = Hello(1);
+  h.kind = DMPD_KIND_DATA;
+  std::vector<uint8_t> body(payload, 0);
+  if (payload >= 4) {
+    body[2] = static_cast<uint8_t>(dst_node >> 8);  // dmpd_data_hdr.dst_node
+    body[3] = static_cast<uint8_t>(dst_node);
+  }
+  return FrameBuilder().Header(h).Payload(body).PadToMinimum().Build();
+}
+
+TEST_F(SteerProgTest, DataForAnotherNodeIsFilteredOnlyWhenAsked) {
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true, uint16_t{7});
+  EXPECT_VERDICT(DataFor(7), XDP_DROP, no_socket);  // ours: steered (no socket here)
+  EXPECT_VERDICT(DataFor(8), XDP_DROP, not_for_node);
+  EXPECT_VERDICT(DataFor(7, 8), XDP_DROP, malformed);  // too short to tell whose it is
+  EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).PadToMinimum().Build(), XDP_DROP,
+                 no_socket);  // control frames are for every node
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
+  EXPECT_VERDICT(DataFor(8), XDP_DROP, no_socket);
 }
 
 TEST_F(SteerProgTest, UnconfiguredSteersWithDefaults) {

@@ -72,7 +72,8 @@ def run_body(lab, work):
     # paced, from before the transfer starts until after it and the pings are done.
     inject = lab.spawn(1, [sys.executable, INJECT_TOOL, "-i", "p1", "-t", "data",
                            "-c", 10**9, "--rate", DATA_RATE, "--frame-size", 512,
-                           "--node", 1, "--port", 1, "--dst", lab.mac(2, "p1"), "--json"],
+                           "--node", 1, "--port", 1, "--dst-node", 2, "--dst", lab.mac(2, "p1"),
+                           "--json"],
                        stdout=subprocess.PIPE, text=True)
     wait_until(lambda: port_of(lab.status(2), "p1")["xdp"]["redirected_data"] > 0, 10,
                "the first data frames to reach node 2 p1")

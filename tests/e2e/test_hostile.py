@@ -25,6 +25,10 @@ CASES = [
     ("other-cluster", [], ("xdp", "other_cluster")),
     ("other-cluster", ["--other-cluster", 0xFFFFFFFF], ("xdp", "other_cluster")),
     ("unknown-kind", ["--kind", 0x7E], ("daemon", "rejected", "unknown_kind")),
+    # DP-3: data for another node (a flooded unicast) is dropped in XDP...
+    ("data", ["--dst-node", 0x7777], ("xdp", "not_for_node")),
+    # ...and a data frame too short to say whom it is for is malformed.
+    ("data", ["--dst-node", TARGET, "--payload-len", 4], ("xdp", "malformed")),
 ]
 
 
@@ -105,7 +109,7 @@ def body(lab):
                    lab.cluster_id, *extra)
     before = port_of(lab.status(TARGET), IFNAME)
     lab.inject(SENDER, IFNAME, "-t", "data", "-c", COUNT, "--dst", dst, "--cluster",
-               lab.cluster_id, "--node", SENDER, "--rate", 20000)
+               lab.cluster_id, "--node", SENDER, "--dst-node", TARGET, "--rate", 20000)
     after = wait_until(lambda: (lambda p: p if p["daemon"]["data_frames"] -
                                 before["daemon"]["data_frames"] >= COUNT else None)(
         port_of(lab.status(TARGET), IFNAME)), 10, "valid data frames after the burst")
@@ -113,7 +117,8 @@ def body(lab):
     # 802.1Q-tagged DMPD frames are DMPD frames too (DP-1).
     before = port_of(lab.status(TARGET), IFNAME)
     lab.inject(SENDER, IFNAME, "-t", "data", "-c", COUNT, "--dst", dst, "--cluster",
-               lab.cluster_id, "--node", SENDER, "--rate", 20000, "--vlan", 5)
+               lab.cluster_id, "--node", SENDER, "--dst-node", TARGET, "--rate", 20000,
+               "--vlan", 5)
     wait_until(lambda: port_of(lab.status(TARGET), IFNAME)["daemon"]["data_frames"] -
                before["daemon"]["data_frames"] >= COUNT, 10,
                "802.1Q-tagged data frames to reach the daemon")

@@ -52,7 +52,7 @@ def body(lab):
 
     peer_drop0 = lab.peer_tx_dropped(RECEIVER, IFNAME)
     gen = build_dir() / "tools" / "pktgen" / "dmpd-pktgen"
-    sender = lab.spawn(SENDER, [gen, "-i", IFNAME, "--size", SIZE, "--rate", RATE,
+    sender = lab.spawn(SENDER, [gen, "-i", IFNAME, "--size", SIZE, "--rate", RATE, "--dst-node", RECEIVER,
                                 "--duration", SECONDS, "--json"],
                        stdout=subprocess.PIPE, text=True)
     # While the burst runs, the published receive rate must match what is sent.

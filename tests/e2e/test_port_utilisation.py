@@ -43,7 +43,7 @@ def body(lab):
          "burst", "64kb", "latency", "20ms"])
     try:
         gen = build_dir() / "tools" / "pktgen" / "dmpd-pktgen"
-        lab.spawn(SENDER, [gen, "-i", IFNAME, "--size", SIZE, "--rate", OFFERED_PPS,
+        lab.spawn(SENDER, [gen, "-i", IFNAME, "--size", SIZE, "--rate", OFFERED_PPS, "--dst-node", RECEIVER,
                            "--duration", SECONDS], stdout=subprocess.DEVNULL)
         time.sleep(3)  # past tbf's initial burst and the first full sample
         samples, last_time = [], None

@@ -86,7 +86,8 @@ absl::Status Daemon::Start() {
                      .mbufs = config_.mbufs_per_port,
                      .steer = {.ethertype = config_.ethertype,
                                .cluster_id = config_.cluster_id,
-                               .filter_other_clusters = config_.filter_other_clusters}};
+                               .filter_other_clusters = config_.filter_other_clusters,
+                               .local_node = config_.node}};
     auto port = AfXdpPort::Open(opts);
     if (!port.ok()) return port.status();
     ports_.push_back(*std::move(port));

@@ -59,6 +59,10 @@ absl::Status SteerMaps::Configure(const SteerSettings& settings) {
   cfg.ethertype = htons(settings.ethertype);
   cfg.cluster_id = htonl(settings.cluster_id);
   cfg.flags = settings.filter_other_clusters ? DMPD_STEER_F_FILTER_CLUSTER : 0;
+  if (settings.local_node) {
+    cfg.local_node = htons(*settings.local_node);
+    cfg.flags |= DMPD_STEER_F_FILTER_NODE;
+  }
   cfg.magic = DMPD_STEER_CONFIG_MAGIC;  // last: the program trusts the rest once set
   __u32 key = 0;
   if (bpf_map_update_elem(config_.get(), &key, &cfg, BPF_ANY) != 0) {

@@ -5,6 +5,7 @@
 #define DMPD_USERSPACE_XDP_STEER_MAPS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +20,7 @@ struct SteerSettings {
   uint16_t ethertype = DMPD_ETHERTYPE_DEFAULT;  // host order
   uint32_t cluster_id = 0;
   bool filter_other_clusters = true;
+  std::optional<uint16_t> local_node;  // set: drop data frames for other nodes (DP-3)
 };
 
 class SteerMaps {
