@@ -33,6 +33,15 @@ struct FrameReceiverOptions {
   size_t max_senders = 4096;  // replay window entries
 };
 
+// Options with the default limits (a designated initializer that leaves members out trips
+// -Wmissing-field-initializers).
+inline FrameReceiverOptions ReceiverOptions(uint32_t cluster_id, const FrameAuth* auth = nullptr) {
+  FrameReceiverOptions options;
+  options.cluster_id = cluster_id;
+  options.auth = auth;
+  return options;
+}
+
 class FrameReceiver {
  public:
   explicit FrameReceiver(const FrameReceiverOptions& options);

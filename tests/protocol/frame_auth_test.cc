@@ -29,7 +29,7 @@ class FrameAuthTest : public ::testing::Test {
     EXPECT_TRUE(FrameWriter(o).WriteMessage(m, kSamplePort, 0, &seq, &frames).ok());
     return frames.at(0);
   }
-  FrameReceiver Keyed() const { return FrameReceiver({kSampleCluster, auth_.get()}); }
+  FrameReceiver Keyed() const { return FrameReceiver(ReceiverOptions(kSampleCluster, auth_.get())); }
 };
 
 TEST_F(FrameAuthTest, RefusesShortKeys) {
@@ -72,7 +72,7 @@ TEST_F(FrameAuthTest, WrongKeyIsABadMac) {
   std::vector<uint8_t> other = SampleClusterKey();
   other[0] ^= 1;
   auto wrong = *FrameAuth::Create(other);
-  FrameReceiver rx({kSampleCluster, wrong.get()});
+  FrameReceiver rx(ReceiverOptions(kSampleCluster, wrong.get()));
   EXPECT_EQ(Reason(rx.Receive(Signed(time_sync(), 1), 0).status()), DecodeError::kBadMac);
 }
 
@@ -111,7 +111,7 @@ TEST_F(FrameAuthTest, KeyedNodeRefusesUnsignedControlButTakesData) {
 }
 
 TEST_F(FrameAuthTest, KeylessNodeRefusesSignedFrames) {
-  FrameReceiver rx({.cluster_id = kSampleCluster});
+  FrameReceiver rx(ReceiverOptions(kSampleCluster));
   EXPECT_EQ(Reason(rx.Receive(Signed(time_sync(), 1), 0).status()), DecodeError::kUnexpectedMac);
 }
 

@@ -97,7 +97,7 @@ TEST(GoldenFrames, EncoderWritesTheGoldenBytes) {
 
 TEST(GoldenFrames, GoldenBytesDecodeToTheSample) {
   for (const Golden& g : kGolden) {
-    FrameReceiver rx({.cluster_id = kSampleCluster});
+    FrameReceiver rx(ReceiverOptions(kSampleCluster));
     auto r = rx.Receive(FromHex(g.hex), 0);
     ASSERT_TRUE(r.ok()) << FrameKindName(g.kind) << ": " << r.status();
     ASSERT_TRUE(r->has_value());
@@ -111,7 +111,7 @@ TEST(GoldenFrames, SignedTimeSync) {
   ASSERT_TRUE(auth.ok());
   const std::vector<uint8_t> frame = SampleFrame(SampleOf(DMPD_KIND_TIME_SYNC), auth->get());
   EXPECT_EQ(Hex(frame), Hex(FromHex(kGoldenSignedTimeSync)));
-  FrameReceiver rx({.cluster_id = kSampleCluster, .auth = auth->get()});
+  FrameReceiver rx(ReceiverOptions(kSampleCluster, auth->get()));
   auto r = rx.Receive(FromHex(kGoldenSignedTimeSync), 0);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)->body, SampleOf(DMPD_KIND_TIME_SYNC));
@@ -143,7 +143,7 @@ TEST(GoldenFrames, DocsShowTheSameBytes) {
 
 // The daemon's first hellos were a bare header: they must stay valid hellos.
 TEST(GoldenFrames, EmptyHelloIsValid) {
-  FrameReceiver rx({.cluster_id = kSampleCluster});
+  FrameReceiver rx(ReceiverOptions(kSampleCluster));
   const auto frame = FromHex("01010000 00c1a55e 00030001 00000100 00000000");
   auto r = rx.Receive(frame, 0);
   ASSERT_TRUE(r.ok()) << r.status();

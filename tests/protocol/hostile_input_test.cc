@@ -20,7 +20,7 @@ using testing::Reason;
 using testing::SampleFrame;
 
 absl::StatusOr<std::optional<Message>> Receive(std::span<const uint8_t> frame) {
-  FrameReceiver rx({.cluster_id = kSampleCluster});
+  FrameReceiver rx(ReceiverOptions(kSampleCluster));
   return rx.Receive(frame, 0);
 }
 
@@ -254,7 +254,7 @@ TEST(HostileBodies, ResponseMustSpeakForItsSender) {
 }
 
 TEST(HostileBodies, RejectionsAreCountedByReason) {
-  FrameReceiver rx({.cluster_id = kSampleCluster});
+  FrameReceiver rx(ReceiverOptions(kSampleCluster));
   std::vector<uint8_t> f = SampleFrame(SampleMessages()[1]);
   f[7] ^= 1;
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(rx.Receive(f, 0).ok());

@@ -47,7 +47,7 @@ void BM_HeartbeatFramesWriteAndReceive(benchmark::State& state) {
   auto auth = FrameAuth::Create(SampleClusterKey());
   const FrameAuth* key = state.range(1) ? auth->get() : nullptr;
   FrameWriter writer(SampleWriterOptions(key));
-  FrameReceiver rx({.cluster_id = kSampleCluster, .auth = key});
+  FrameReceiver rx(ReceiverOptions(kSampleCluster, key));
   std::vector<std::vector<uint8_t>> frames;
   uint32_t seq = 0, cycle = 0;
   for (auto _ : state) {

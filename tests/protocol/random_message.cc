@@ -62,10 +62,11 @@ MessageBody RandomMessage(uint8_t kind, std::mt19937_64& rng) {
       if (rng() & 1) h.port_count = Any<uint16_t>(rng);
       if (rng() & 1) h.term = Any<uint32_t>(rng);
       if (rng() & 1) {
-        h.name.emplace(1 + Upto(kMaxHelloName - 1, rng), '\0');
-        for (char& c : *h.name) c = static_cast<char>(rng());  // any bytes, not only text
+        std::string name(1 + Upto(kMaxHelloName - 1, rng), '\0');
+        for (char& c : name) c = static_cast<char>(rng());  // any bytes, not only text
+        h.name = std::move(name);
       }
-      return h;
+      return MessageBody(std::in_place_type<Hello>, std::move(h));
     }
     case DMPD_KIND_TIME_SYNC:
       return TimeSync{Any<uint32_t>(rng), Any<uint32_t>(rng), Any<uint64_t>(rng),

@@ -53,12 +53,14 @@ TEST(Segmentation, LargeViewSplitsWithinTheMtuAndRebuildsInAnyOrder) {
   std::mt19937_64 rng(1);
   for (int round = 0; round < 20; ++round) {
     std::shuffle(frames.begin(), frames.end(), rng);
-    FrameReceiver rx({.cluster_id = kSampleCluster});
+    FrameReceiver rx(ReceiverOptions(kSampleCluster));
     for (size_t i = 0; i < frames.size(); ++i) {
       auto r = rx.Receive(frames[i], 0);
       ASSERT_TRUE(r.ok()) << r.status();
       ASSERT_EQ(r->has_value(), i + 1 == frames.size());
-      if (r->has_value()) EXPECT_EQ((*r)->body, MessageBody(view));
+      if (r->has_value()) {
+        EXPECT_EQ((*r)->body, MessageBody(view));
+      }
     }
   }
 }

@@ -60,7 +60,7 @@ TEST_P(RoundTrip, ThroughWriterAndReceiver) {
     if (frames.size() > 1) arriving.push_back(frames[rng() % frames.size()]);
     std::shuffle(arriving.begin(), arriving.end(), rng);
 
-    FrameReceiver rx({.cluster_id = kSampleCluster, .auth = keyed ? auth->get() : nullptr});
+    FrameReceiver rx(ReceiverOptions(kSampleCluster, keyed ? auth->get() : nullptr));
     int delivered = 0;
     for (const auto& f : arriving) {
       auto r = rx.Receive(f, 1000);
