@@ -35,12 +35,16 @@ absl::StatusOr<size_t> EncodeFrameHeader(const FrameHeader& h, std::span<uint8_t
   return kFrameHeaderLen;
 }
 
-absl::StatusOr<DecodedFrame> DecodeFrameHeader(std::span<const uint8_t> in, DecodeError* error) {
-  if (in.size() < kFrameHeaderLen) return Reject(DecodeError::kTruncatedHeader, error);
+std::optional<DecodedFrame> ParseFrameHeader(std::span<const uint8_t> in, DecodeError* error) {
+  auto fail = [error](DecodeError e) -> std::optional<DecodedFrame> {
+    if (error != nullptr) *error = e;
+    return std::nullopt;
+  };
+  if (in.size() < kFrameHeaderLen) return fail(DecodeError::kTruncatedHeader);
   const uint8_t* p = in.data();
   DecodedFrame f;
   f.header.version = p[0];
-  if (f.header.version != DMPD_PROTO_VERSION) return Reject(DecodeError::kBadVersion, error);
+  if (f.header.version != DMPD_PROTO_VERSION) return fail(DecodeError::kBadVersion);
   f.header.kind = p[1];
   f.header.flags = LoadBe16(p + 2);
   f.header.cluster_id = LoadBe32(p + 4);
@@ -49,26 +53,43 @@ absl::StatusOr<DecodedFrame> DecodeFrameHeader(std::span<const uint8_t> in, Deco
   f.header.sequence = LoadBe32(p + 12);
   f.header.payload_len = LoadBe16(p + 16);
   if (f.header.payload_len > in.size() - kFrameHeaderLen) {
-    return Reject(DecodeError::kPayloadPastEnd, error);
+    return fail(DecodeError::kPayloadPastEnd);
   }
   f.payload = in.subspan(kFrameHeaderLen, f.header.payload_len);
   return f;
 }
 
-absl::StatusOr<size_t> FindDmpdHeader(std::span<const uint8_t> frame, uint16_t ethertype,
-                                      DecodeError* error) {
-  if (frame.size() < kEthHeaderLen) return Reject(DecodeError::kTruncatedEthernet, error);
+std::optional<size_t> LocateDmpdHeader(std::span<const uint8_t> frame, uint16_t ethertype,
+                                       DecodeError* error) {
+  auto fail = [error](DecodeError e) -> std::optional<size_t> {
+    if (error != nullptr) *error = e;
+    return std::nullopt;
+  };
+  if (frame.size() < kEthHeaderLen) return fail(DecodeError::kTruncatedEthernet);
   size_t off = 12;
   uint16_t proto = LoadBe16(frame.data() + off);
   off += 2;
   for (int i = 0; i < kMaxVlanTags && (proto == kEtherType8021Q || proto == kEtherType8021AD);
        ++i) {
-    if (frame.size() < off + kVlanTagLen) return Reject(DecodeError::kTruncatedEthernet, error);
+    if (frame.size() < off + kVlanTagLen) return fail(DecodeError::kTruncatedEthernet);
     proto = LoadBe16(frame.data() + off + 2);
     off += kVlanTagLen;
   }
-  if (proto != ethertype) return Reject(DecodeError::kNotDmpd, error);
+  if (proto != ethertype) return fail(DecodeError::kNotDmpd);
   return off;
+}
+
+absl::StatusOr<DecodedFrame> DecodeFrameHeader(std::span<const uint8_t> in, DecodeError* error) {
+  DecodeError why{};
+  if (auto f = ParseFrameHeader(in, &why)) return *f;
+  return Reject(why, error);
+}
+
+absl::StatusOr<size_t> FindDmpdHeader(std::span<const uint8_t> frame, uint16_t ethertype,
+                                      DecodeError* error) {
+  DecodeError why{};
+  if (auto off = LocateDmpdHeader(frame, ethertype, &why)) return *off;
+  return Reject(why, error);
 }
 
 }  // namespace dmpd

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -51,6 +52,12 @@ absl::StatusOr<size_t> EncodeFrameHeader(const FrameHeader& h, std::span<uint8_t
 // is the DecodeErrorName and `*error` (if given) the reason, for counting.
 absl::StatusOr<DecodedFrame> DecodeFrameHeader(std::span<const uint8_t> in,
                                                DecodeError* error = nullptr);
+
+// The same two decoders for the packet path: no absl::Status (which allocates its message)
+// per rejected frame; `*error` says why on failure.
+std::optional<DecodedFrame> ParseFrameHeader(std::span<const uint8_t> in, DecodeError* error);
+std::optional<size_t> LocateDmpdHeader(std::span<const uint8_t> frame, uint16_t ethertype,
+                                       DecodeError* error);
 
 // Where the DMPD header starts in an Ethernet frame: after the Ethernet header and up to
 // two 802.1Q/802.1ad tags, if the (inner) EtherType is `ethertype` (host order).

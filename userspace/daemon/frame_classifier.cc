@@ -6,15 +6,15 @@ namespace dmpd {
 Classification ClassifyFrame(std::span<const uint8_t> frame, const ClassifierConfig& config) {
   Classification c;
   DecodeError error{};
-  auto offset = FindDmpdHeader(frame, config.ethertype, &error);
-  if (!offset.ok()) {
+  auto offset = LocateDmpdHeader(frame, config.ethertype, &error);
+  if (!offset) {
     // A runt with our EtherType cannot even be told apart: count it as not ours.
     c.cls = FrameClass::kNotDmpd;
     c.error = error;
     return c;
   }
-  auto decoded = DecodeFrameHeader(frame.subspan(*offset), &error);
-  if (!decoded.ok()) {
+  auto decoded = ParseFrameHeader(frame.subspan(*offset), &error);
+  if (!decoded) {
     c.cls = FrameClass::kRejected;
     c.error = error;
     return c;
