@@ -32,7 +32,9 @@ namespace {
 
 constexpr unsigned kRingSize = 1024;
 constexpr size_t kMinFrameLen = 60;  // Ethernet minimum without FCS
-constexpr int kMaxControlWaitMs = 5;
+// The longest the control loop sleeps: it also wakes for control frames (the worker's
+// eventfd), the control socket and signals, so this only bounds timer slack.
+constexpr uint64_t kMaxControlWaitMs = 1000;
 // A neighbour unheard for this many hello intervals is forgotten.
 constexpr uint64_t kNeighbourTimeoutIntervals = 5;
 
@@ -107,7 +109,10 @@ absl::Status Daemon::Start() {
   if (!ring.ok()) return ring.status();
   control_ring_ = *ring;
   wake_fd_.Reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (!wake_fd_.valid()) return absl::ErrnoToStatus(errno, "eventfd");
+  control_frames_fd_.Reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake_fd_.valid() || !control_frames_fd_.valid()) {
+    return absl::ErrnoToStatus(errno, "eventfd");
+  }
 
   for (size_t i = 0; i < ports_.size(); ++i) {
     worker_.ports.push_back({ports_[i]->port_id(), tx_rings_[i], counters_[i].get()});
@@ -118,6 +123,7 @@ absl::Status Daemon::Start() {
     if (p->xsk_fd() >= 0) worker_.xsk_fds.push_back(p->xsk_fd());
   }
   worker_.wake_eventfd = wake_fd_.get();
+  worker_.control_eventfd = control_frames_fd_.get();
   worker_.idle_polls_before_sleep = config_.idle_polls_before_sleep;
   worker_.idle_sleep_max_us = config_.idle_sleep_max_us;
   if (worker_.xsk_fds.size() != ports_.size()) {
@@ -311,11 +317,19 @@ absl::Status Daemon::Run(int signal_fd) {
     neighbours_.Expire(now, kNeighbourTimeoutIntervals * interval_ns);
     if (absl::Time wall = absl::Now(); monitor_->NextSampleDue(wall) <= wall) SampleMonitor();
 
-    int wait_ms = static_cast<int>(std::min<uint64_t>((next_hello - now) / 1000000 + 1,
-                                                      kMaxControlWaitMs));
-    pollfd fds[2] = {{.fd = signal_fd, .events = POLLIN, .revents = 0},
-                     {.fd = control_->fd(), .events = POLLIN, .revents = 0}};
-    if (poll(fds, 2, wait_ms) < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "poll");
+    const absl::Time wall = absl::Now();
+    const uint64_t until_sample_ms = static_cast<uint64_t>(
+        absl::ToInt64Milliseconds(monitor_->NextSampleDue(wall) - wall));
+    const int wait_ms = static_cast<int>(
+        std::min({(next_hello - now) / 1000000 + 1, until_sample_ms + 1, kMaxControlWaitMs}));
+    pollfd fds[3] = {{.fd = signal_fd, .events = POLLIN, .revents = 0},
+                     {.fd = control_->fd(), .events = POLLIN, .revents = 0},
+                     {.fd = control_frames_fd_.get(), .events = POLLIN, .revents = 0}};
+    if (poll(fds, 3, wait_ms) < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "poll");
+    if (fds[2].revents & POLLIN) {
+      uint64_t n;
+      (void)!read(control_frames_fd_.get(), &n, sizeof(n));  // rearm; the ring has them
+    }
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo info{};
       (void)!read(signal_fd, &info, sizeof(info));

@@ -53,7 +53,8 @@ class Daemon {
   std::vector<rte_ring*> tx_rings_;
   std::vector<uint32_t> hello_sequence_;
   rte_ring* control_ring_ = nullptr;
-  UniqueFd wake_fd_;
+  UniqueFd wake_fd_;            // main -> worker: frames queued to send
+  UniqueFd control_frames_fd_;  // worker -> main: control frames on the public ring
   WorkerContext worker_;
   unsigned worker_lcore_ = 0;
   bool worker_running_ = false;

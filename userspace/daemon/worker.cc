@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include "userspace/xdp/unique_fd.h"
 
@@ -48,6 +49,10 @@ void HandleRx(WorkerContext& ctx, const WorkerPort& port, rte_mbuf** pkts, uint1
   if (queued < n_control) {
     c.control_ring_full.Add(n_control - queued);
     rte_pktmbuf_free_bulk(control + queued, n_control - queued);
+  }
+  if (queued > 0) {
+    uint64_t one = 1;
+    (void)!write(ctx.control_eventfd, &one, sizeof(one));
   }
 }
 

@@ -29,6 +29,10 @@ struct WorkerContext {
   ClassifierConfig classifier;
   std::vector<int> xsk_fds;  // the AF_XDP sockets: readable when frames arrive
   int wake_eventfd = -1;     // written by the main lcore after queuing frames to send
+  // Written after pushing control frames to the public ring, so the main lcore sleeps
+  // until there is work. Control frames are rare next to data: one write per burst that
+  // carries any is not a per-packet syscall.
+  int control_eventfd = -1;
   uint32_t idle_polls_before_sleep = 512;
   uint32_t idle_sleep_max_us = 10000;
   std::atomic<bool> stop{false};
