@@ -125,6 +125,9 @@ def body(lab):
     check(rc == -9, f"node {VICTIM}: exit code {rc} after SIGKILL, expected -9")
     stale = {i: lab.xdp_prog_id(VICTIM, i) for i in lab.ifnames(VICTIM)}
     say(f"after SIGKILL: programs {stale} (were {old_ids})")
+    check(all(stale[i] == old_ids[i] for i in stale),
+          f"node {VICTIM}: after SIGKILL the programs should stay attached: {stale}, "
+          f"were {old_ids}")
     ping_all(lab, PEER, VICTIM)  # the stale program passes IP on
     before = heard(lab, PEER, VICTIM)
     p = lab.lab("start", VICTIM, timeout=120, check_rc=False)
@@ -136,12 +139,13 @@ def body(lab):
         check(now == port_of(st, ifname)["xdp_prog_id"],
               f"node {VICTIM} {ifname}: attached prog {now}, dmpdctl says "
               f"{port_of(st, ifname)['xdp_prog_id']}")
-        if stale[ifname] is not None:
-            check(now != stale[ifname], f"node {VICTIM} {ifname}: stale program "
-                                        f"{stale[ifname]} still attached")
-            check(run(["bpftool", "prog", "show", "id", stale[ifname]],
-                      check_rc=False).returncode != 0,
-                  f"stale program {stale[ifname]} still loaded after replacement")
+        check(now != stale[ifname], f"node {VICTIM} {ifname}: stale program "
+                                    f"{stale[ifname]} still attached")
+        check(run(["bpftool", "prog", "show", "id", stale[ifname]],
+                  check_rc=False).returncode != 0,
+              f"stale program {stale[ifname]} still loaded after replacement")
+    check("replacing stale dmpd_steer" in lab.daemon_log(VICTIM, lines=200),
+          f"node {VICTIM}: the log does not say it replaced the stale program")
     wait_until(lambda: hears_again(lab, PEER, VICTIM, before), 20,
                f"node {PEER} to hear node {VICTIM} after the restart from SIGKILL")
     wait_until(lambda: hears_again(lab, VICTIM, PEER, {}), 20,

@@ -8,12 +8,11 @@ receive rate the daemon published while the burst ran matching the rate sent.
 
 import re
 import subprocess
-import time
 
 from labkit import TestFailure, check, port_of, run, run_test, say, wait_until, build_dir
 
 RECEIVER, SENDER, IFNAME = 1, 2, "p0"
-RATE, SECONDS, SIZE = 2000, 5, 200  # frames/s, s, bytes: steady and easy for both sides
+RATE, SECONDS, SIZE = 2000, 8, 200  # frames/s, s, bytes: steady and easy for both sides
 
 SERIES = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$')
 
@@ -55,9 +54,25 @@ def body(lab):
     sender = lab.spawn(SENDER, [gen, "-i", IFNAME, "--size", SIZE, "--rate", RATE, "--dst-node", RECEIVER,
                                 "--duration", SECONDS, "--json"],
                        stdout=subprocess.PIPE, text=True)
-    # While the burst runs, the published receive rate must match what is sent.
-    time.sleep(2.5)  # past the first full interval of the burst (the sample period is 1 s)
-    _, during, _ = scrape(lab, RECEIVER)
+    # While the burst runs, the published receive rate must match what is sent: take it
+    # from a sample whose interval lies wholly inside the burst, i.e. the second one in a
+    # row that saw data arrive (the first may have started before the generator).
+    def data_total(v):
+        return series(v, "dmpd_port_xdp_frames_total", port=IFNAME, action="redirected_data")
+
+    state = {"last": data_total(first), "moving": 0, "time": None}
+
+    def steady_sample():
+        _, v, _ = scrape(lab, RECEIVER)
+        t = series(v, "dmpd_monitor_samples_total")
+        if t == state["time"]:
+            return None  # no new sample yet
+        state["time"] = t
+        moved = data_total(v) > state["last"]
+        state["last"] = data_total(v)
+        state["moving"] = state["moving"] + 1 if moved else 0
+        return v if state["moving"] >= 2 else None
+    during = wait_until(steady_sample, SECONDS, "two samples inside the burst", interval=0.2)
     out, _ = sender.communicate(timeout=SECONDS + 30)
     sent = int(re.search(r'"sent":\s*(\d+)', out).group(1))
     lost_on_switch = lab.peer_tx_dropped(RECEIVER, IFNAME) - peer_drop0

@@ -9,15 +9,13 @@ frames, the kernel seeing at least what reached the port).
 
 import statistics
 import subprocess
-import time
 
-from labkit import build_dir, check, run, run_test, say, wait_until
+from labkit import build_dir, check, run, run_test, say, stop_process, wait_until
 
 RECEIVER, SENDER, IFNAME = 1, 2, "p0"
 RATE_BITS = 200_000_000  # the tbf rate; far below what the port takes on this machine
 SIZE = 1500
 OFFERED_PPS = 25000      # ~300 Mb/s offered: tbf must drop the excess
-SECONDS = 12
 SAMPLES = 5              # consecutive 1 s samples averaged over, after the ramp
 
 
@@ -43,9 +41,10 @@ def body(lab):
          "burst", "64kb", "latency", "20ms"])
     try:
         gen = build_dir() / "tools" / "pktgen" / "dmpd-pktgen"
-        lab.spawn(SENDER, [gen, "-i", IFNAME, "--size", SIZE, "--rate", OFFERED_PPS, "--dst-node", RECEIVER,
-                           "--duration", SECONDS], stdout=subprocess.DEVNULL)
-        time.sleep(3)  # past tbf's initial burst and the first full sample
+        # Runs until the samples are in (stopped below), so none falls after it.
+        sender = lab.spawn(SENDER, [gen, "-i", IFNAME, "--size", SIZE, "--rate", OFFERED_PPS,
+                                    "--dst-node", RECEIVER, "--duration", 600],
+                           stdout=subprocess.DEVNULL)
         samples, last_time = [], None
         def next_sample():
             nonlocal last_time
@@ -54,8 +53,15 @@ def body(lab):
                 last_time = got[0]
                 return got[1]
             return None
+        # The ramp: skip samples until two in a row saw data (the first of them may have
+        # begun before the generator, and tbf's initial burst lands in it).
+        moving = 0
+        while moving < 2:
+            v = wait_until(next_sample, 10, "a new monitoring sample", interval=0.1)
+            moving = moving + 1 if (rate(v, "xdp", "redirected_data") or 0) > 0 else 0
         for _ in range(SAMPLES):
-            samples.append(wait_until(next_sample, 5, "a new monitoring sample", interval=0.1))
+            samples.append(wait_until(next_sample, 10, "a new monitoring sample", interval=0.1))
+        stop_process(sender)
     finally:
         run(["tc", "qdisc", "del", "dev", peer, "root"], check_rc=False)
 

@@ -40,6 +40,10 @@ TEST(DaemonConfig, BadValuesNameTheField) {
   // Values below 0x0600 are 802.3 lengths.
   EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--ethertype", "1500"}),
               HasSubstr("for ethertype"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--ethertype", "0x0800"}),
+              HasSubstr("kernel does not use"));  // would steer the node's IPv4
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--ethertype", "0x8100"}),
+              HasSubstr("kernel does not use"));
   EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a,a"}), HasSubstr("a repeats"));
   EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "waytoolonginterfacename"}),
               HasSubstr("for interfaces"));

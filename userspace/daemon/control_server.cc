@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "userspace/daemon/control_server.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -18,7 +20,10 @@ namespace dmpd {
 namespace {
 
 constexpr size_t kMaxRequest = 4096;
-constexpr timeval kClientTimeout{.tv_sec = 0, .tv_usec = 500000};
+// The whole exchange with one client; the main loop serves it, so a client that trickles
+// its request must not hold hellos and the public ring hostage.
+constexpr int kClientBudgetMs = 500;
+constexpr timeval kSendTimeout{.tv_sec = 0, .tv_usec = 500000};
 
 absl::StatusOr<sockaddr_un> Address(const std::string& path) {
   sockaddr_un addr{};
@@ -68,13 +73,16 @@ ControlServer::~ControlServer() {
 void ControlServer::ServeOne(const Handler& handler) {
   UniqueFd client(accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!client.valid()) return;
-  // A client that stalls costs the main loop at most this timeout.
-  setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &kClientTimeout, sizeof(kClientTimeout));
-  setsockopt(client.get(), SOL_SOCKET, SO_SNDTIMEO, &kClientTimeout, sizeof(kClientTimeout));
+  setsockopt(client.get(), SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof(kSendTimeout));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kClientBudgetMs);
   std::string request;
   char buf[512];
   while (request.size() < kMaxRequest && request.find('\n') == std::string::npos) {
-    ssize_t n = recv(client.get(), buf, sizeof(buf), 0);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{.fd = client.get(), .events = POLLIN, .revents = 0};
+    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+    ssize_t n = recv(client.get(), buf, sizeof(buf), MSG_DONTWAIT);
     if (n <= 0) break;
     request.append(buf, static_cast<size_t>(n));
   }

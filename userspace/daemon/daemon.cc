@@ -69,6 +69,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const DaemonConfig& confi
 
 absl::Status Daemon::Start() {
   started_ns_ = NowNs();
+  started_wall_ = absl::Now();
   auto object = SteerObjectFile::Create();
   if (!object.ok()) return object.status();
   bpf_object_.emplace(*std::move(object));
@@ -144,6 +145,10 @@ absl::Status Daemon::Start() {
       absl::StrCat("node ", config_.node, " cluster ", config_.cluster_id, " serving ",
                    ports_.size(), " ports; control socket ", config_.control_socket));
   return absl::OkStatus();
+}
+
+absl::Time Daemon::MonitorClock() const {
+  return started_wall_ + absl::Nanoseconds(NowNs() - started_ns_);
 }
 
 absl::Status Daemon::StartMonitoring() {
@@ -226,7 +231,7 @@ void Daemon::SampleMonitor() {
                        .packets = frames,
                        .empty_polls = empty,
                        .busy_polls = polls - std::min(polls, empty)});
-  monitor_->Sample(absl::Now(), in);
+  monitor_->Sample(MonitorClock(), in);
 }
 
 Daemon::~Daemon() {
@@ -315,11 +320,11 @@ absl::Status Daemon::Run(int signal_fd) {
     }
     DrainControlRing(now);
     neighbours_.Expire(now, kNeighbourTimeoutIntervals * interval_ns);
-    if (absl::Time wall = absl::Now(); monitor_->NextSampleDue(wall) <= wall) SampleMonitor();
+    if (MonitorClock() >= monitor_->NextSampleDue(MonitorClock())) SampleMonitor();
 
-    const absl::Time wall = absl::Now();
+    const absl::Time clock = MonitorClock();
     const uint64_t until_sample_ms = static_cast<uint64_t>(
-        absl::ToInt64Milliseconds(monitor_->NextSampleDue(wall) - wall));
+        std::max<int64_t>(0, absl::ToInt64Milliseconds(monitor_->NextSampleDue(clock) - clock)));
     const int wait_ms = static_cast<int>(
         std::min({(next_hello - now) / 1000000 + 1, until_sample_ms + 1, kMaxControlWaitMs}));
     pollfd fds[3] = {{.fd = signal_fd, .events = POLLIN, .revents = 0},
@@ -462,7 +467,8 @@ nlohmann::json Daemon::Status(uint64_t now_ns) {
       {"worker",
        {{"polls", worker_.stats.polls.Get()},
         {"empty_polls", worker_.stats.empty_polls.Get()},
-        {"sleeps", worker_.stats.sleeps.Get()}}},
+        {"sleeps", worker_.stats.sleeps.Get()},
+        {"sleeps_on_sockets", worker_.sleeps_on_sockets.load(std::memory_order_relaxed)}}},
       {"ports", ports},
   };
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "userspace/daemon/af_xdp_port.h"
 #include "userspace/daemon/control_server.h"
 #include "userspace/daemon/daemon_config.h"
@@ -39,6 +40,9 @@ class Daemon {
   explicit Daemon(const DaemonConfig& config);
   absl::Status Start();
   absl::Status StartMonitoring();
+  // Wall time at start advanced by the monotonic clock: samples keep readable timestamps,
+  // and a stepped system clock (NTP) neither stalls sampling nor distorts Δτ.
+  absl::Time MonitorClock() const;
   void SampleMonitor();
   void SendHellos();
   void DrainControlRing(uint64_t now_ns);
@@ -46,7 +50,8 @@ class Daemon {
   nlohmann::json Status(uint64_t now_ns);
 
   DaemonConfig config_;
-  uint64_t started_ns_ = 0;
+  uint64_t started_ns_ = 0;  // CLOCK_MONOTONIC
+  absl::Time started_wall_;
   std::optional<SteerObjectFile> bpf_object_;
   std::vector<std::unique_ptr<AfXdpPort>> ports_;
   std::vector<std::unique_ptr<PortCounters>> counters_;

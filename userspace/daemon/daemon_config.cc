@@ -108,8 +108,20 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "interfaces") return ParseInterfaces(key, value, c.interfaces);
   if (key == "control_socket") return ParsePath(key, value, c.control_socket);
   if (key == "hello_interval_ms") return ParseUnsigned(key, value, 10, 60000, c.hello_interval_ms);
-  // EtherType values below 0x0600 are 802.3 lengths, not types.
-  if (key == "ethertype") return ParseUnsigned(key, value, 0x0600, 0xFFFF, c.ethertype);
+  if (key == "ethertype") {
+    // Below 0x0600 are 802.3 lengths, not types. IP, ARP and VLAN tags belong to the
+    // kernel: steering one of them would take the node's own traffic (DP-1, REL-3).
+    uint16_t type = 0;
+    if (absl::Status s = ParseUnsigned(key, value, 0x0600, 0xFFFF, type); !s.ok()) return s;
+    for (uint16_t reserved : {0x0800, 0x0806, 0x86DD, 0x8100, 0x88A8, 0x8035, 0x88CC}) {
+      if (type == reserved) {
+        return Invalid(key, value, "an EtherType the kernel does not use (not IPv4, ARP, "
+                                   "IPv6, RARP, LLDP or an 802.1Q/802.1ad tag)");
+      }
+    }
+    c.ethertype = type;
+    return absl::OkStatus();
+  }
   if (key == "filter_other_clusters") return ParseBool(key, value, c.filter_other_clusters);
   if (key == "bpf_pin_dir") return ParsePath(key, value, c.bpf_pin_dir);
   if (key == "lock_dir") return ParsePath(key, value, c.lock_dir);

@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <sys/epoll.h>
+#include <ctime>
 #include <unistd.h>
 
 #include "userspace/xdp/unique_fd.h"
@@ -17,6 +18,8 @@ void HandleRx(WorkerContext& ctx, const WorkerPort& port, rte_mbuf** pkts, uint1
   PortCounters& c = *port.counters;
   rte_mbuf* control[kBurst];
   unsigned n_control = 0;
+  rte_mbuf* done[kBurst];  // freed together at the end of the burst
+  unsigned n_done = 0;
   c.rx_frames.Add(n);
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -40,8 +43,9 @@ void HandleRx(WorkerContext& ctx, const WorkerPort& port, rte_mbuf** pkts, uint1
         c.rejected[static_cast<size_t>(cls.error)].Add();
         break;
     }
-    rte_pktmbuf_free(m);
+    done[n_done++] = m;
   }
+  if (n_done > 0) rte_pktmbuf_free_bulk(done, n_done);
   if (n_control == 0) return;
   c.control_frames.Add(n_control);
   unsigned queued =
@@ -86,12 +90,14 @@ uint16_t DrainTx(const WorkerPort& port) {
 int WorkerMain(void* arg) {
   auto& ctx = *static_cast<WorkerContext*>(arg);
   UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
+  bool can_sleep = epoll.valid();
   for (int fd : ctx.xsk_fds) {
     epoll_event ev{.events = EPOLLIN, .data = {.fd = fd}};
-    epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev);
+    can_sleep = can_sleep && epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
   }
   epoll_event wake{.events = EPOLLIN, .data = {.fd = ctx.wake_eventfd}};
-  epoll_ctl(epoll.get(), EPOLL_CTL_ADD, ctx.wake_eventfd, &wake);
+  can_sleep = can_sleep && epoll_ctl(epoll.get(), EPOLL_CTL_ADD, ctx.wake_eventfd, &wake) == 0;
+  ctx.sleeps_on_sockets.store(can_sleep, std::memory_order_relaxed);
   uint32_t idle_streak = 0;
   rte_mbuf* pkts[kBurst];
   while (!ctx.stop.load(std::memory_order_relaxed)) {
@@ -112,6 +118,11 @@ int WorkerMain(void* arg) {
     // Idle: sleep until a socket has frames, the main lcore queues a frame, or the
     // timeout (which also bounds how long a stop request waits).
     ctx.stats.sleeps.Add();
+    if (!can_sleep) {  // no epoll: a plain nap, so an idle worker still costs little
+      timespec nap{.tv_sec = 0, .tv_nsec = 1000L * ctx.idle_sleep_max_us / 10};
+      nanosleep(&nap, nullptr);
+      continue;
+    }
     epoll_event events[8];
     int n = epoll_wait(epoll.get(), events, 8, static_cast<int>(ctx.idle_sleep_max_us / 1000) + 1);
     for (int i = 0; i < n; ++i) {

@@ -36,6 +36,7 @@ struct WorkerContext {
   uint32_t idle_polls_before_sleep = 512;
   uint32_t idle_sleep_max_us = 10000;
   std::atomic<bool> stop{false};
+  std::atomic<bool> sleeps_on_sockets{true};  // false: epoll failed, the worker naps instead
   WorkerStats stats;
 };
 

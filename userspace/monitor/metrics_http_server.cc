@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -60,6 +61,16 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   impl->port = static_cast<uint16_t>(port);
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  // httplib's stop() does nothing until the listen loop runs; a server destroyed before
+  // that would then listen forever and hang the daemon's shutdown in join().
+  for (int i = 0; i < 5000 && !raw->server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!raw->server.is_running()) {
+    raw->server.stop();
+    raw->thread.detach();  // stuck in listen; the process is failing anyway
+    return absl::InternalError("metrics: the HTTP server did not start within 5 s");
+  }
   return std::unique_ptr<MetricsHttpServer>(new MetricsHttpServer(std::move(impl)));
 }
 

@@ -63,7 +63,8 @@ absl::Status SteerMaps::Configure(const SteerSettings& settings) {
     cfg.local_node = htons(*settings.local_node);
     cfg.flags |= DMPD_STEER_F_FILTER_NODE;
   }
-  cfg.magic = DMPD_STEER_CONFIG_MAGIC;  // last: the program trusts the rest once set
+  // One map update replaces the whole value: the program never sees a half-written one.
+  cfg.magic = DMPD_STEER_CONFIG_MAGIC;
   __u32 key = 0;
   if (bpf_map_update_elem(config_.get(), &key, &cfg, BPF_ANY) != 0) {
     return absl::ErrnoToStatus(errno, "writing the XDP program's configuration");
