@@ -320,7 +320,7 @@ absl::Status Daemon::Run(int signal_fd) {
     }
     DrainControlRing(now);
     neighbours_.Expire(now, kNeighbourTimeoutIntervals * interval_ns);
-    if (MonitorClock() >= monitor_->NextSampleDue(MonitorClock())) SampleMonitor();
+    if (const absl::Time t = MonitorClock(); t >= monitor_->NextSampleDue(t)) SampleMonitor();
 
     const absl::Time clock = MonitorClock();
     const uint64_t until_sample_ms = static_cast<uint64_t>(
