@@ -48,7 +48,9 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::
   auto addr = Address(path);
   if (!addr.ok()) return addr.status();
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  const bool made_dir = !std::filesystem::exists(dir, ec);
+  std::filesystem::create_directories(dir, ec);
   if (SomeoneAnswers(*addr)) {
     return absl::AlreadyExistsError(
         absl::StrCat("control socket ", path, " is served by a running daemon"));
@@ -63,11 +65,14 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::
   umask(old);
   if (rc != 0) return absl::ErrnoToStatus(errno, absl::StrCat("binding ", path));
   if (listen(fd.get(), 16) != 0) return absl::ErrnoToStatus(errno, absl::StrCat("listening on ", path));
-  return std::unique_ptr<ControlServer>(new ControlServer(std::move(fd), path));
+  auto server = std::unique_ptr<ControlServer>(new ControlServer(std::move(fd), path));
+  if (made_dir) server->made_dir_ = dir.string();
+  return server;
 }
 
 ControlServer::~ControlServer() {
   if (listen_.valid()) ::unlink(path_.c_str());
+  if (!made_dir_.empty()) ::rmdir(made_dir_.c_str());  // only if empty: others may share it
 }
 
 void ControlServer::ServeOne(const Handler& handler) {

@@ -32,6 +32,7 @@ class ControlServer {
   ControlServer(UniqueFd fd, std::string path) : listen_(std::move(fd)), path_(std::move(path)) {}
   UniqueFd listen_;
   std::string path_;
+  std::string made_dir_;  // the socket's directory, if we created it
 };
 
 }  // namespace dmpd
