@@ -11,7 +11,7 @@ packages=(
   linux-libc-dev
   # libraries
   libabsl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev libssl-dev
-  nlohmann-json3-dev libcpp-httplib-dev
+  nlohmann-json3-dev
   # lab and end-to-end tests
   iproute2 iputils-ping ethtool python3 curl procps util-linux tshark prometheus
 )

@@ -9,7 +9,7 @@ namespace {
 const MacAddress kMac{0x02, 0, 0, 0, 0, 0x0a};
 
 TEST(NeighbourTable, RecordsPerLocalPortAndCountsHellos) {
-  NeighbourTable t(2);
+  NeighbourTable t(2, 100);
   t.RecordHello(0, 2, 1, kMac, 10, 1000);
   t.RecordHello(0, 2, 1, kMac, 11, 2000);
   t.RecordHello(0, 2, 0, kMac, 4, 2000);
@@ -26,13 +26,27 @@ TEST(NeighbourTable, RecordsPerLocalPortAndCountsHellos) {
 }
 
 TEST(NeighbourTable, ExpiresTheSilent) {
-  NeighbourTable t(1);
+  NeighbourTable t(1, 100);
   t.RecordHello(0, 2, 0, kMac, 1, 1000);
   t.RecordHello(0, 3, 0, kMac, 1, 5000);
-  t.Expire(6000, 2000);
+  EXPECT_EQ(t.Expire(6000, 2000), 1u);
+  EXPECT_EQ(t.size(), 1u);
   auto n = t.On(0);
   ASSERT_EQ(n.size(), 1u);
   EXPECT_EQ(n[0].node, 3);
+}
+
+TEST(NeighbourTable, RefusesNewPairsWhenFullButRefreshesKnownOnes) {
+  NeighbourTable t(2, 2);
+  EXPECT_EQ(t.RecordHello(0, 2, 0, kMac, 1, 10), NeighbourTable::Recorded::kNew);
+  EXPECT_EQ(t.RecordHello(1, 2, 0, kMac, 1, 10), NeighbourTable::Recorded::kNew);
+  EXPECT_EQ(t.RecordHello(0, 3, 0, kMac, 1, 10), NeighbourTable::Recorded::kRefused);
+  EXPECT_EQ(t.RecordHello(0, 2, 0, kMac, 2, 20), NeighbourTable::Recorded::kUpdated);
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.Expire(1000, 100), 2u);
+  EXPECT_EQ(t.RecordHello(0, 3, 0, kMac, 1, 1000), NeighbourTable::Recorded::kNew);
+  EXPECT_EQ(t.On(0, 0).size(), 0u);
+  EXPECT_EQ(t.CountOn(0), 1u);
 }
 
 TEST(NeighbourTable, FormatsMac) { EXPECT_EQ(FormatMac(kMac), "02:00:00:00:00:0a"); }

@@ -141,6 +141,14 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "port_bandwidth_mbps") {
     return ParseUnsigned(key, value, 0, 10000000, c.port_bandwidth_mbps);
   }
+  if (key == "max_neighbours") return ParseUnsigned(key, value, 16, 1u << 20, c.max_neighbours);
+  if (key == "control_max_clients") {
+    return ParseUnsigned(key, value, 1, 4096, c.control_max_clients);
+  }
+  if (key == "metrics_max_clients") {
+    return ParseUnsigned(key, value, 1, 4096, c.metrics_max_clients);
+  }
+  if (key == "client_timeout_ms") return ParseUnsigned(key, value, 10, 60000, c.client_timeout_ms);
   if (key == "log_level") {
     static const std::pair<const char*, LogLevel> kLevels[] = {{"error", LogLevel::kError},
                                                                {"warning", LogLevel::kWarning},
@@ -241,6 +249,12 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   sample_interval_ms       monitoring sampling interval (default 1000)
   history_length           samples kept per port and node (default 300)
   port_bandwidth_mbps      link bandwidth for ports reporting no speed, e.g. veth (default none)
+  max_neighbours           (node, port) pairs remembered over all ports (default 4096)
+  control_max_clients      open control connections; the oldest is closed for a new one (default 64)
+  metrics_max_clients      open /metrics connections, likewise (default 32)
+  client_timeout_ms        a control or metrics client's whole exchange (default 1000)
+Signals: SIGTERM/SIGINT stop the daemon cleanly; SIGHUP re-reads the config file and applies
+log_level (other changes need a restart and are logged).
 )";
 }
 

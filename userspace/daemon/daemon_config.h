@@ -41,6 +41,13 @@ struct DaemonConfig {
   uint32_t history_length = 300;
   // BW of eq. (3) for ports that report no link speed (veth); 0: not configured.
   uint64_t port_bandwidth_mbps = 0;
+  // Bounds on what outsiders can make the daemon hold (REL-5).
+  uint32_t max_neighbours = 4096;  // (node, port) pairs over all ports
+  uint32_t control_max_clients = 64;
+  uint32_t metrics_max_clients = 32;
+  uint32_t client_timeout_ms = 1000;  // a control or metrics client's whole exchange
+
+  friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
 };
 
 // Sets one field from text. `key` uses underscores or dashes.

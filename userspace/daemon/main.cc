@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // dmpdd: the dmpd daemon. Parses its configuration, starts the EAL (no hugepages, no PCI,
-// nothing shared on disk), runs the Daemon until SIGINT/SIGTERM, and leaves the ports as
-// the kernel's on every exit path.
+// nothing shared on disk), runs the Daemon until SIGINT/SIGTERM (SIGHUP reloads), and
+// leaves the ports as the kernel's on every exit path.
 #include <rte_eal.h>
 #include <sched.h>
 #include <signal.h>
@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
 
   int rc = 0;
   {
-    auto daemon = dmpd::Daemon::Create(*config);
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    auto daemon = dmpd::Daemon::Create(*config, [args] { return dmpd::ParseDaemonArgs(args); });
     if (!daemon.ok()) {
       rc = Fail(daemon.status().message());
     } else if (absl::Status s = (*daemon)->Run(signal_fd.get()); !s.ok()) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // NeighbourTable: per local port, the (node, port) pairs heard there through hellos, with
-// their MAC and when they were last heard. Main-lcore state; pure logic.
+// their MAC and when they were last heard. Fed from the wire, so it is bounded (REL-5):
+// at most `max_entries` over all local ports; a new pair when full is refused and
+// counted, and the pairs already known keep being refreshed. Pure logic.
 #ifndef DMPD_USERSPACE_DAEMON_NEIGHBOUR_TABLE_H_
 #define DMPD_USERSPACE_DAEMON_NEIGHBOUR_TABLE_H_
 
@@ -26,20 +28,29 @@ struct Neighbour {
 
 class NeighbourTable {
  public:
-  explicit NeighbourTable(size_t local_ports) : ports_(local_ports) {}
+  enum class Recorded { kNew, kUpdated, kRefused };
 
-  // Records a hello heard on `local_port`. Out-of-range ports are ignored.
-  void RecordHello(size_t local_port, uint16_t node, uint16_t port, const MacAddress& mac,
-                   uint32_t sequence, uint64_t now_ns);
+  NeighbourTable(size_t local_ports, size_t max_entries)
+      : ports_(local_ports), max_entries_(max_entries) {}
 
-  // Forgets neighbours not heard for `timeout_ns`.
-  void Expire(uint64_t now_ns, uint64_t timeout_ns);
+  // Records a hello heard on `local_port`; out-of-range ports are refused.
+  Recorded RecordHello(size_t local_port, uint16_t node, uint16_t port, const MacAddress& mac,
+                       uint32_t sequence, uint64_t now_ns);
 
-  // Neighbours of `local_port`, ordered by (node, port).
-  std::vector<Neighbour> On(size_t local_port) const;
+  // Forgets neighbours not heard for `timeout_ns`; returns how many.
+  size_t Expire(uint64_t now_ns, uint64_t timeout_ns);
+
+  // Up to `limit` neighbours of `local_port`, ordered by (node, port).
+  std::vector<Neighbour> On(size_t local_port, size_t limit = SIZE_MAX) const;
+  size_t CountOn(size_t local_port) const;
+
+  size_t size() const { return entries_; }
+  size_t max_entries() const { return max_entries_; }
 
  private:
   std::vector<std::map<std::pair<uint16_t, uint16_t>, Neighbour>> ports_;
+  size_t max_entries_;
+  size_t entries_ = 0;
 };
 
 std::string FormatMac(const MacAddress& mac);

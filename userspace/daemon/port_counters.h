@@ -21,11 +21,12 @@ struct alignas(64) PortCounters {
   RelaxedCounter control_ring_full;  // control frames dropped: main lcore too slow
   RelaxedCounter hellos_sent;
   RelaxedCounter tx_frames;
-  RelaxedCounter tx_dropped;  // the PMD's tx queue was full
+  RelaxedCounter tx_dropped;    // the PMD's tx queue was full
+  RelaxedCounter tx_link_down;  // queued while the link was down: dropped, not sent
   std::array<RelaxedCounter, kDecodeErrorCount> rejected;
-  // Written by the main lcore.
-  RelaxedCounter hellos_received;
-  RelaxedCounter unknown_kind;
+  // Set by the main lcore from the kernel's link state; read by the worker, which then
+  // drops (and counts) what is queued instead of handing it to a dead link.
+  std::atomic<bool> link_down{false};
 };
 
 struct alignas(64) WorkerStats {

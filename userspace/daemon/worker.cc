@@ -70,6 +70,12 @@ uint16_t DrainTx(const WorkerPort& port) {
   rte_mbuf* pkts[kBurst];
   unsigned n = rte_ring_dequeue_burst(port.tx_ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
   if (n == 0) return 0;
+  if (port.counters->link_down.load(std::memory_order_relaxed)) {
+    // The kernel would drop them silently and the PMD would count them as sent.
+    port.counters->tx_link_down.Add(n);
+    rte_pktmbuf_free_bulk(pkts, n);
+    return 0;
+  }
   // Look before sending: once sent, the mbufs belong to the PMD.
   bool hello[kBurst];
   for (unsigned i = 0; i < n; ++i) hello[i] = IsHello(pkts[i]);

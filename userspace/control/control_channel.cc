@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/control/control_channel.h"
+
+#include <algorithm>
+
+#include "common/byte_order.h"
+#include "common/frame_header.h"
+
+namespace dmpd {
+namespace {
+
+FrameWriterOptions WriterOptions(const ControlChannelOptions& o) {
+  FrameWriterOptions w;
+  w.cluster_id = o.cluster_id;
+  w.sender_node = o.node;
+  w.mtu = o.mtu;
+  w.auth = o.auth;
+  w.epoch = o.epoch;
+  return w;
+}
+
+}  // namespace
+
+ControlChannel::ControlChannel(const ControlChannelOptions& options, FrameTransport& transport)
+    : options_(options),
+      transport_(transport),
+      writer_(WriterOptions(options)),
+      receiver_(ReceiverOptions(options.cluster_id, options.auth)),
+      sequence_(transport.port_count(), 0),
+      stats_(transport.port_count()) {}
+
+void ControlChannel::On(uint8_t kind, Handler handler) { handlers_[kind] = std::move(handler); }
+
+void ControlChannel::Receive(size_t port, std::span<const uint8_t> frame, uint64_t now_ns) {
+  if (port >= stats_.size()) return;
+  ChannelPortStats& st = stats_[port];
+  DecodeError error = DecodeError::kNotDmpd;
+  const std::optional<size_t> at = LocateDmpdHeader(frame, options_.ethertype, &error);
+  if (!at) {
+    ++st.rejected[static_cast<size_t>(error)];
+    return;
+  }
+  absl::StatusOr<std::optional<Message>> m = receiver_.Receive(frame.subspan(*at), now_ns);
+  if (!m.ok()) {
+    const DecodeError why = DecodeErrorOf(m.status()).value_or(DecodeError::kBadPayload);
+    ++st.rejected[static_cast<size_t>(why)];
+    return;
+  }
+  if (!m->has_value()) return;  // a segment of a message still incomplete
+  const Message& message = **m;
+  const Handler& handler = handlers_[message.header.kind];
+  if (!handler) {
+    ++st.unhandled;
+    return;
+  }
+  ++st.received;
+  ReceivedOn from{.port = port, .src_mac = {}};
+  std::copy_n(frame.data() + 6, 6, from.src_mac.begin());  // located: >= 14 bytes
+  handler(message, from);
+}
+
+absl::Status ControlChannel::SendFrames(size_t port, const MessageBody& body,
+                                        const MacAddress& dst) {
+  if (port >= stats_.size()) return absl::OutOfRangeError("no such port");
+  frames_.clear();
+  absl::Status s = writer_.WriteMessage(body, static_cast<uint16_t>(port), message_id_,
+                                        &sequence_[port], &frames_);
+  if (!s.ok()) return s;
+  const MacAddress src = transport_.port_mac(port);
+  ChannelPortStats& st = stats_[port];
+  for (const std::vector<uint8_t>& dmpd : frames_) {
+    // Ethernet header, then the DMPD frame; padded to the 60-byte minimum (no FCS).
+    ethernet_.assign(kEthHeaderLen, 0);
+    std::copy(dst.begin(), dst.end(), ethernet_.begin());
+    std::copy(src.begin(), src.end(), ethernet_.begin() + 6);
+    StoreBe16(ethernet_.data() + 12, options_.ethertype);
+    ethernet_.insert(ethernet_.end(), dmpd.begin(), dmpd.end());
+    if (ethernet_.size() < 60) ethernet_.resize(60, 0);
+    if (transport_.Transmit(port, ethernet_)) {
+      ++st.sent;
+    } else {
+      ++st.send_failed;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ControlChannel::Send(size_t port, const MessageBody& body, const MacAddress& dst) {
+  ++message_id_;
+  absl::Status s = SendFrames(port, body, dst);
+  transport_.Flush();
+  return s;
+}
+
+absl::Status ControlChannel::SendOnAllPorts(const MessageBody& body) {
+  ++message_id_;  // one message, the same id on every port
+  absl::Status result;
+  for (size_t port = 0; port < stats_.size(); ++port) {
+    result.Update(SendFrames(port, body, kBroadcastMac));
+  }
+  transport_.Flush();
+  return result;
+}
+
+}  // namespace dmpd

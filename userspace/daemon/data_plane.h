@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// DataPlane: the one owner of everything DPDK on a node (DP-4, DP-5): the af_xdp ports,
+// their tx rings, the public ring, the eventfds between the lcores and the worker lcore.
+// The main lcore's modules reach the wire only through it, as a FrameTransport.
+// Destroying it stops the worker and returns every port to the kernel (REL-3).
+#ifndef DMPD_USERSPACE_DAEMON_DATA_PLANE_H_
+#define DMPD_USERSPACE_DAEMON_DATA_PLANE_H_
+
+#include <rte_ring.h>
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "userspace/control/frame_transport.h"
+#include "userspace/daemon/af_xdp_port.h"
+#include "userspace/daemon/daemon_config.h"
+#include "userspace/daemon/port_counters.h"
+#include "userspace/daemon/worker.h"
+#include "userspace/xdp/unique_fd.h"
+
+namespace dmpd {
+
+class DataPlane final : public FrameTransport {
+ public:
+  // Opens every configured interface and launches the worker lcore (needs an initialised
+  // EAL with a second lcore). `bpf_object_path`: the dmpd_steer object for the PMD.
+  static absl::StatusOr<std::unique_ptr<DataPlane>> Start(const DaemonConfig& config,
+                                                          const std::string& bpf_object_path);
+  ~DataPlane() override;
+  DataPlane(const DataPlane&) = delete;
+  DataPlane& operator=(const DataPlane&) = delete;
+
+  // FrameTransport, on the main lcore.
+  size_t port_count() const override { return ports_.size(); }
+  MacAddress port_mac(size_t port) const override { return ports_[port]->mac(); }
+  bool Transmit(size_t port, std::span<const uint8_t> frame) override;
+  void Flush() override;
+
+  // Readable when the worker has put control frames on the public ring.
+  int control_event_fd() const { return control_frames_fd_.get(); }
+  // Hands every control frame on the public ring to `fn` (local port index, whole
+  // Ethernet frame) and frees it.
+  void DrainControl(const std::function<void(size_t port, std::span<const uint8_t> frame)>& fn);
+
+  // Reads each port's link from the kernel (up and carrier); logs each change once and
+  // tells the worker, which drops frames queued for a down link (tx_link_down).
+  void PollLinks();
+  bool link_up(size_t port) const { return !counters_[port]->link_down.load(); }
+
+  const AfXdpPort& port(size_t i) const { return *ports_[i]; }
+  const PortCounters& counters(size_t i) const { return *counters_[i]; }
+  const WorkerContext& worker() const { return worker_; }
+  unsigned worker_lcore() const { return worker_lcore_; }
+
+ private:
+  DataPlane() = default;
+  absl::Status Open(const DaemonConfig& config, const std::string& bpf_object_path);
+  std::optional<bool> ReadLinkUp(const std::string& ifname) const;
+
+  std::vector<std::unique_ptr<AfXdpPort>> ports_;
+  std::vector<std::unique_ptr<PortCounters>> counters_;
+  std::vector<rte_ring*> tx_rings_;
+  std::vector<size_t> port_by_dpdk_id_;  // DPDK port id -> our index
+  rte_ring* control_ring_ = nullptr;
+  UniqueFd wake_fd_;            // main -> worker: frames queued to send
+  UniqueFd control_frames_fd_;  // worker -> main: control frames on the public ring
+  UniqueFd ioctl_socket_;       // for SIOCGIFFLAGS
+  WorkerContext worker_;
+  unsigned worker_lcore_ = 0;
+  bool worker_running_ = false;
+  bool queued_ = false;  // frames queued since the last Flush()
+};
+
+}  // namespace dmpd
+
+#endif  // DMPD_USERSPACE_DAEMON_DATA_PLANE_H_
