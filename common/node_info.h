@@ -25,6 +25,7 @@ enum NodeMemberState : uint8_t {
   kMemberSuspect = 2,  // missed some cycles, fewer than the failure threshold
   kMemberFailed = 3,
   kMemberLeft = 4,
+  kMemberConflict = 5,  // two daemons answer with one node number (CLU-7)
 };
 
 // X(bit, name, type, "unit and meaning"). Append only (field_group.h).

@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/cluster/cluster_node.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "common/leave.h"
+#include "common/node_info.h"
+#include "common/port_info.h"
+
+namespace dmpd::cluster {
+namespace {
+
+constexpr uint64_t kUsPerNs = 1000;
+
+}  // namespace
+
+std::string_view RoleName(Role r) {
+  switch (r) {
+    case Role::kJoining: return "joining";
+    case Role::kFollower: return "follower";
+    case Role::kCandidate: return "candidate";
+    case Role::kMaster: return "master";
+    case Role::kLeft: return "left";
+    case Role::kConflict: return "conflict";
+  }
+  return "?";
+}
+
+std::string_view MemberStateName(MemberState s) {
+  switch (s) {
+    case MemberState::kAlive: return "alive";
+    case MemberState::kSuspect: return "suspect";
+    case MemberState::kFailed: return "failed";
+    case MemberState::kLeft: return "left";
+    case MemberState::kConflict: return "conflict";
+  }
+  return "?";
+}
+
+bool ClusterNode::Rank::operator>(const Rank& o) const {
+  // Higher priority, then the fresher view, then the lower node number.
+  return std::make_tuple(priority, view_cycle, static_cast<uint16_t>(~node)) >
+         std::make_tuple(o.priority, o.view_cycle, static_cast<uint16_t>(~o.node));
+}
+
+ClusterNode::ClusterNode(const ClusterConfig& config, ControlChannel& channel,
+                         TimerQueue& timers, LocalInputs local)
+    : config_(config), channel_(channel), timers_(timers), local_(std::move(local)) {
+  if (config_.reply_delay_ns == 0) config_.reply_delay_ns = config_.interval_ns / 2;
+  if (config_.election_window_ns == 0) config_.election_window_ns = config_.interval_ns;
+  const size_t ports = channel_.port_count();
+  port_heard_ns_.assign(ports, 0);
+  port_heard_cycle_.assign(ports, 0);
+  master_mac_on_port_.assign(ports, MacAddress{});
+  heartbeats_on_port_.assign(ports, 0);
+  auto on = [this](uint8_t kind, void (ClusterNode::*fn)(const Message&, const ReceivedOn&)) {
+    channel_.On(kind, [this, fn](const Message& m, const ReceivedOn& from) { (this->*fn)(m, from); });
+  };
+  on(DMPD_KIND_TIME_SYNC, &ClusterNode::OnTimeSync);
+  on(DMPD_KIND_HEARTBEAT, &ClusterNode::OnHeartbeat);
+  on(DMPD_KIND_HEARTBEAT_RESPONSE, &ClusterNode::OnResponse);
+  on(DMPD_KIND_CANDIDACY, &ClusterNode::OnCandidacy);
+  on(DMPD_KIND_ANNOUNCE, &ClusterNode::OnAnnounce);
+  on(DMPD_KIND_LEAVE, &ClusterNode::OnLeave);
+  // A new node listens for a master for as long as a follower would wait for a missing
+  // one, then stands for election (Tick).
+  master_heard_ns_ = timers_.NowNs();
+  RefreshOwnEntry();
+  tick_timer_ = timers_.Every(config_.interval_ns, config_.interval_ns, [this] { Tick(); });
+}
+
+ClusterNode::~ClusterNode() {
+  for (uint8_t kind : {DMPD_KIND_TIME_SYNC, DMPD_KIND_HEARTBEAT, DMPD_KIND_HEARTBEAT_RESPONSE,
+                       DMPD_KIND_CANDIDACY, DMPD_KIND_ANNOUNCE, DMPD_KIND_LEAVE}) {
+    channel_.On(kind, nullptr);
+  }
+  timers_.Cancel(tick_timer_);
+  timers_.Cancel(cycle_timer_);
+  timers_.Cancel(election_timer_);
+  for (TimerQueue::TimerId id : pending_) timers_.Cancel(id);
+}
+
+// --- terms and roles -------------------------------------------------------------------
+
+bool ClusterNode::ObserveTerm(uint32_t term) {
+  if (term < term_) {
+    ++stats_.stale_term;
+    return false;
+  }
+  if (term > term_) {
+    term_ = term;
+    ++stats_.terms_adopted;
+    if (role_ == Role::kMaster) StepDown();
+    if (role_ == Role::kCandidate) role_ = Role::kJoining;
+    master_.reset();
+    master_priority_.reset();
+  }
+  return true;
+}
+
+void ClusterNode::StepDown() {
+  ++stats_.stepped_down;
+  timers_.Cancel(cycle_timer_);
+  cycle_timer_ = 0;
+  role_ = Role::kJoining;
+  master_.reset();
+  master_heard_ns_ = timers_.NowNs();
+}
+
+void ClusterNode::Follow(uint16_t master, uint32_t term) {
+  (void)term;
+  if (role_ == Role::kLeft || role_ == Role::kConflict) {
+    master_ = master;  // still listening, for the view; not a member
+    return;
+  }
+  if (role_ == Role::kCandidate) {
+    timers_.Cancel(election_timer_);
+    election_timer_ = 0;
+  }
+  role_ = Role::kFollower;
+  master_ = master;
+}
+
+void ClusterNode::HeardMaster(size_t port, const ReceivedOn& from) {
+  master_heard_ns_ = timers_.NowNs();
+  if (port < port_heard_ns_.size()) {
+    port_heard_ns_[port] = timers_.NowNs();
+    port_heard_cycle_[port] = cycle_;
+    master_mac_on_port_[port] = from.src_mac;
+    ++heartbeats_on_port_[port];
+  }
+}
+
+// --- election ----------------------------------------------------------------------------
+//
+// A proposal does not raise the term by itself (as Raft's pre-vote): a node that merely
+// cannot hear the master (a pulled cable, a partition of one) must not depose it when it
+// comes back. The term is raised when another node agrees (it lost the master too and
+// answers with its own candidacy for the same term), or at once when no other member is
+// left to agree (a two-node cluster whose master died, a cold start alone).
+
+bool ClusterNode::MasterHeardRecently() const {
+  return master_.has_value() &&
+         timers_.NowNs() - master_heard_ns_ <=
+             uint64_t{config_.master_failed_after} * config_.interval_ns;
+}
+
+bool ClusterNode::OthersToAgree() const {
+  for (const auto& [node, m] : members_) {
+    if (node == config_.node || node == master_.value_or(config_.node)) continue;
+    if (m.state == MemberState::kAlive || m.state == MemberState::kSuspect) return true;
+  }
+  return false;
+}
+
+void ClusterNode::Propose() {
+  ++stats_.elections_started;
+  const uint32_t term = term_ + 1;
+  const bool alone = !OthersToAgree();
+  role_ = Role::kCandidate;
+  election_term_ = term;
+  election_agreed_ = alone;
+  if (alone) term_ = term;
+  best_candidate_ = OwnRank();
+  SendCandidacy(term);
+  ArmElection(term);
+}
+
+void ClusterNode::SendCandidacy(uint32_t term) {
+  Candidacy c;
+  c.term = term;
+  c.node = config_.node;
+  c.priority = config_.priority;
+  c.view_cycle = cycle_;
+  (void)channel_.SendOnAllPorts(c);
+}
+
+void ClusterNode::ArmElection(uint32_t term) {
+  timers_.Cancel(election_timer_);
+  election_timer_ = timers_.After(config_.election_window_ns, [this, term] { CloseElection(term); });
+}
+
+void ClusterNode::OnCandidacy(const Message& m, const ReceivedOn&) {
+  const auto& c = std::get<Candidacy>(m.body);
+  if (c.node != m.header.sender_node || c.node == config_.node) return;  // speaks for itself
+  if (role_ == Role::kLeft || role_ == Role::kConflict) return;         // not a member now
+  const Rank theirs{c.priority, c.view_cycle, c.node};
+  if (role_ == Role::kMaster) {
+    if (c.term > term_ && config_.preempt && c.priority > config_.priority) {
+      // preempt: a better node asks for the cluster; hand it over.
+      StepDown();
+      JoinElection(c.term, theirs);
+      return;
+    }
+    // A healthy master stays: tell the proposer who leads.
+    Announce a;
+    a.term = term_;
+    a.node = config_.node;
+    a.priority = config_.priority;
+    a.view_cycle = cycle_;
+    (void)channel_.SendOnAllPorts(a);
+    return;
+  }
+  if (c.term < term_) {
+    ++stats_.stale_term;
+    return;
+  }
+  if (role_ == Role::kFollower && MasterHeardRecently()) return;  // our master is fine
+  if (role_ == Role::kCandidate && c.term == election_term_) {
+    // Someone else lost the master too: the election is on.
+    if (!election_agreed_) {
+      election_agreed_ = true;
+      if (term_ < c.term) {
+        term_ = c.term;
+        ++stats_.terms_adopted;
+      }
+    }
+    if (theirs > *best_candidate_) best_candidate_ = theirs;
+    return;
+  }
+  if (c.term > term_ || (c.term == term_ && role_ != Role::kCandidate)) {
+    JoinElection(c.term, theirs);
+  }
+}
+
+void ClusterNode::JoinElection(uint32_t term, const Rank& proposer) {
+  if (term > term_) ++stats_.terms_adopted;
+  term_ = term;
+  master_.reset();
+  role_ = Role::kCandidate;
+  election_term_ = term;
+  election_agreed_ = true;
+  best_candidate_ = proposer;
+  // Stand only if we would beat the best so far: fewer candidacies on a large LAN.
+  if (OwnRank() > proposer) {
+    best_candidate_ = OwnRank();
+    SendCandidacy(term);
+  }
+  ArmElection(term);
+}
+
+void ClusterNode::CloseElection(uint32_t term) {
+  election_timer_ = 0;
+  if (role_ != Role::kCandidate || term != election_term_) return;
+  if (!election_agreed_) {
+    // Nobody answered although others should be there: we are cut off. Keep the term and
+    // try again later; whoever leads will be heard when the link comes back.
+    ++stats_.isolated;
+    role_ = Role::kJoining;
+    master_heard_ns_ = timers_.NowNs();
+    return;
+  }
+  if (best_candidate_ && best_candidate_->node == config_.node) {
+    BecomeMaster();
+    return;
+  }
+  // Wait for the winner's announce; if it never comes, the master-failure timeout starts
+  // a new election (Tick).
+  role_ = Role::kJoining;
+  master_heard_ns_ = timers_.NowNs();
+}
+
+void ClusterNode::BecomeMaster() {
+  role_ = Role::kMaster;
+  master_ = config_.node;
+  master_priority_ = config_.priority;
+  ++stats_.became_master;
+  Announce a;
+  a.term = term_;
+  a.node = config_.node;
+  a.priority = config_.priority;
+  a.view_cycle = cycle_;
+  (void)channel_.SendOnAllPorts(a);
+  timers_.Cancel(cycle_timer_);
+  cycle_timer_ = timers_.Every(config_.interval_ns, 0, [this] { RunCycle(); });
+}
+
+void ClusterNode::OnAnnounce(const Message& m, const ReceivedOn& from) {
+  const auto& a = std::get<Announce>(m.body);
+  if (a.node != m.header.sender_node || a.node == config_.node) return;
+  if (!ObserveTerm(a.term)) return;
+  if (role_ == Role::kMaster) {
+    // Two masters in one term (a healed partition): the better rank stays.
+    const Rank mine{config_.priority, 0, config_.node};
+    const Rank theirs{a.priority, 0, a.node};
+    if (mine > theirs) return;
+    StepDown();
+  }
+  master_priority_ = a.priority;
+  Follow(a.node, a.term);
+  HeardMaster(from.port, from);
+}
+
+// --- the cycle ---------------------------------------------------------------------------
+
+void ClusterNode::RunCycle() {
+  if (role_ != Role::kMaster) return;
+  ++cycle_;
+  ++stats_.cycles;
+  TimeSync t;
+  t.term = term_;
+  t.cycle = cycle_;
+  t.master_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(timers_.clock().Wall()));
+  t.interval_us = static_cast<uint32_t>(config_.interval_ns / kUsPerNs);
+  t.reply_delay_us = static_cast<uint32_t>(config_.reply_delay_ns / kUsPerNs);
+  (void)channel_.SendOnAllPorts(t);
+  // The master hears itself on every port whose link is up.
+  for (size_t p = 0; p < port_heard_ns_.size(); ++p) {
+    if (!local_.link_up || local_.link_up(p)) {
+      port_heard_ns_[p] = timers_.NowNs();
+      port_heard_cycle_[p] = cycle_;
+    }
+  }
+  const uint32_t cycle = cycle_;
+  const TimerQueue::TimerId id = timers_.After(config_.reply_delay_ns, [this, cycle] {
+    SendHeartbeat(cycle);
+  });
+  pending_.push_back(id);
+  if (pending_.size() > 16) pending_.erase(pending_.begin());  // long fired
+}
+
+void ClusterNode::SendHeartbeat(uint32_t cycle) {
+  if (role_ != Role::kMaster || cycle != cycle_) return;
+  RefreshOwnEntry();
+  EvaluateMembers();
+  (void)channel_.SendOnAllPorts(BuildHeartbeat(cycle));
+}
+
+void ClusterNode::EvaluateMembers() {
+  for (auto& [node, m] : members_) {
+    if (node == config_.node) continue;
+    if (m.state == MemberState::kLeft) continue;  // until it answers again
+    if (m.state == MemberState::kConflict && cycle_ - m.conflict_cycle < config_.node_failed_after) {
+      continue;  // the other daemon still answers
+    }
+    const uint32_t missed = cycle_ - m.last_cycle;
+    m.state = missed == 0                          ? MemberState::kAlive
+              : missed >= config_.node_failed_after ? MemberState::kFailed
+                                                    : MemberState::kSuspect;
+  }
+}
+
+Heartbeat ClusterNode::BuildHeartbeat(uint32_t cycle) const {
+  Heartbeat h;
+  h.term = term_;
+  h.cycle = cycle;
+  h.master_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(timers_.clock().Wall()));
+  for (const auto& [node, m] : members_) {
+    NodeView v = m.view;
+    v.info.id = node;
+    v.info.member_state = static_cast<uint8_t>(
+        m.state == MemberState::kAlive     ? kMemberAlive
+        : m.state == MemberState::kSuspect ? kMemberSuspect
+        : m.state == MemberState::kFailed  ? kMemberFailed
+        : m.state == MemberState::kLeft    ? kMemberLeft
+                                           : kMemberConflict);
+    v.info.last_seen_cycle = m.last_cycle;
+    if (m.state == MemberState::kLeft) v.info.health = kNodeLeaving;
+    h.nodes.push_back(std::move(v));
+  }
+  return h;
+}
+
+void ClusterNode::OnTimeSync(const Message& m, const ReceivedOn& from) {
+  const auto& t = std::get<TimeSync>(m.body);
+  const uint16_t sender = m.header.sender_node;
+  if (sender == config_.node) return;
+  if (!ObserveTerm(t.term)) return;
+  if (role_ == Role::kMaster) {
+    const Rank mine{config_.priority, 0, config_.node};
+    const Rank theirs{master_priority_.value_or(0), 0, sender};
+    if (mine > theirs) return;  // they will hear our announce or time-sync and follow
+    StepDown();
+  }
+  if (master_ != sender) master_priority_.reset();
+  Follow(sender, t.term);
+  cycle_ = std::max(cycle_, t.cycle);
+  HeardMaster(from.port, from);
+  // A node that left does not answer; one in conflict does, so that the master keeps
+  // seeing the clash (it never takes that node's data).
+  if (role_ != Role::kFollower && role_ != Role::kConflict) return;
+  if (responded_cycle_ == t.cycle) return;
+  responded_cycle_ = t.cycle;
+  // Answer once per cycle, a little later, so that the time-syncs of every port have
+  // arrived and the observations cover them all.
+  const uint32_t cycle = t.cycle;
+  const TimerQueue::TimerId id =
+      timers_.After(config_.reply_delay_ns / 4, [this, cycle] { SendResponse(cycle); });
+  pending_.push_back(id);
+  if (pending_.size() > 16) pending_.erase(pending_.begin());
+}
+
+void ClusterNode::SendResponse(uint32_t cycle) {
+  if ((role_ != Role::kFollower && role_ != Role::kConflict) || !master_.has_value()) return;
+  // On the first port that heard this cycle, to the master's MAC there.
+  size_t port = SIZE_MAX;
+  for (size_t p = 0; p < port_heard_cycle_.size(); ++p) {
+    if (port_heard_cycle_[p] == cycle) {
+      port = p;
+      break;
+    }
+  }
+  if (port == SIZE_MAX) return;
+  HeartbeatResponse r;
+  r.term = term_;
+  r.cycle = cycle;
+  r.node_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(timers_.clock().Wall()));
+  r.self = LocalView();
+  for (size_t p = 0; p < port_heard_ns_.size(); ++p) {
+    MasterObservation o;
+    o.id = static_cast<uint16_t>(p);
+    o.heartbeats_received = heartbeats_on_port_[p];
+    r.observations.push_back(o);
+  }
+  if (channel_.Send(port, r, master_mac_on_port_[port]).ok()) ++stats_.responses_sent;
+}
+
+void ClusterNode::OnResponse(const Message& m, const ReceivedOn&) {
+  if (role_ != Role::kMaster) return;
+  const auto& r = std::get<HeartbeatResponse>(m.body);
+  if (!ObserveTerm(r.term) || r.term != term_ || role_ != Role::kMaster) return;
+  const uint16_t node = m.header.sender_node;  // == r.self.info.id (FrameReceiver checks)
+  if (node == config_.node) return;
+  ++stats_.responses_received;
+  const std::vector<MacAddress> macs = MacsOf(r.self);
+  Member& member = members_[node];
+  member.node = node;
+  auto known = member_macs_.find(node);
+  if (known == member_macs_.end() || member.state == MemberState::kFailed ||
+      member.state == MemberState::kLeft) {
+    // New, or back after a failure or leave: whoever answers now owns the number.
+    member_macs_[node] = macs;
+  } else if (known->second != macs) {
+    // One number, two daemons (CLU-7): keep the first one's data, flag the number for as
+    // long as the other keeps answering.
+    if (member.state != MemberState::kConflict) ++stats_.conflicts_seen;
+    member.state = MemberState::kConflict;
+    member.conflict_cycle = r.cycle;
+    return;
+  }
+  member.last_cycle = std::max(member.last_cycle, r.cycle);
+  member.updated_ns = timers_.NowNs();
+  member.view = r.self;
+  if (member.state != MemberState::kConflict) member.state = MemberState::kAlive;
+}
+
+void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
+  const auto& h = std::get<Heartbeat>(m.body);
+  const uint16_t sender = m.header.sender_node;
+  if (sender == config_.node) return;
+  if (!ObserveTerm(h.term)) return;
+  if (role_ == Role::kMaster) return;  // settled by time-sync and announce
+  ++stats_.heartbeats_received;
+  if (master_ != sender) Follow(sender, h.term);
+  cycle_ = std::max(cycle_, h.cycle);
+  HeardMaster(from.port, from);
+  // The master's view replaces ours: it is the one every node ends the cycle with.
+  std::map<uint16_t, Member> next;
+  for (const NodeView& v : h.nodes) {
+    Member mem;
+    mem.node = v.info.id;
+    const uint8_t s = v.info.member_state.value_or(kMemberAlive);
+    mem.state = s == kMemberSuspect    ? MemberState::kSuspect
+                : s == kMemberFailed   ? MemberState::kFailed
+                : s == kMemberLeft     ? MemberState::kLeft
+                : s == kMemberConflict ? MemberState::kConflict
+                                       : MemberState::kAlive;
+    mem.last_cycle = v.info.last_seen_cycle.value_or(h.cycle);
+    mem.updated_ns = timers_.NowNs();
+    mem.view = v;
+    if (mem.state == MemberState::kLeft) {
+      auto old = members_.find(mem.node);
+      if (old != members_.end()) mem.left_reason = old->second.left_reason;
+    }
+    if (v.info.id == config_.node) {
+      // Our number flagged by the master: another daemon uses it. The one whose MACs the
+      // master kept stays a member (and says so); the other stays out until the number
+      // is free again.
+      const bool ours = MacsOf(v) == MacsOf(LocalView());
+      number_in_conflict_ = mem.state == MemberState::kConflict || !ours;
+      if (!ours && role_ == Role::kFollower) role_ = Role::kConflict;
+      if (ours && role_ == Role::kConflict) role_ = Role::kFollower;
+    }
+    next.emplace(mem.node, std::move(mem));
+  }
+  members_ = std::move(next);
+  RefreshOwnEntry();
+}
+
+void ClusterNode::OnLeave(const Message& m, const ReceivedOn& from) {
+  const auto& l = std::get<dmpd::Leave>(m.body);
+  const uint16_t node = m.header.sender_node;
+  if (node == config_.node) return;
+  auto it = members_.find(node);
+  if (it == members_.end()) {
+    it = members_.emplace(node, Member{}).first;
+    it->second.node = node;
+  } else if (const std::vector<MacAddress> macs = MacsOf(it->second.view);
+             !macs.empty() && std::find(macs.begin(), macs.end(), from.src_mac) == macs.end()) {
+    return;  // not from the daemon we know by that number (CLU-7)
+  }
+  it->second.state = MemberState::kLeft;
+  it->second.left_reason = l.reason;
+  it->second.updated_ns = timers_.NowNs();
+  if (master_ == node && role_ != Role::kMaster) {
+    // Our master left: elect at once rather than wait for its heartbeats to stop.
+    master_heard_ns_ = 0;
+  }
+}
+
+// --- local state -------------------------------------------------------------------------
+
+NodeView ClusterNode::LocalView() const {
+  NodeView v = local_.view ? local_.view() : NodeView{};
+  v.info.id = config_.node;
+  const uint64_t now = timers_.NowNs();
+  const uint64_t unheard_ns = uint64_t{config_.port_down_after} * config_.interval_ns;
+  // Every port this node has, even if the monitor does not report it yet.
+  for (size_t p = 0; p < channel_.port_count(); ++p) {
+    auto it = std::find_if(v.ports.begin(), v.ports.end(),
+                           [&](const PortInfo& pi) { return pi.id == p; });
+    if (it == v.ports.end()) {
+      v.ports.emplace_back().id = static_cast<uint16_t>(p);
+      it = v.ports.end() - 1;
+    }
+    if (!it->mac) it->mac = channel_.transport().port_mac(p);
+    const bool link = !local_.link_up || local_.link_up(p);
+    const bool heard = port_heard_ns_[p] != 0 && now - port_heard_ns_[p] <= unheard_ns;
+    it->state = !link ? kPortDown : heard || role_ == Role::kMaster ? kPortUp : kPortUnheard;
+    if (role_ == Role::kMaster && link) it->state = kPortUp;
+  }
+  if (role_ == Role::kLeft) v.info.health = kNodeLeaving;
+  return v;
+}
+
+void ClusterNode::RefreshOwnEntry() {
+  Member& self = members_[config_.node];
+  self.node = config_.node;
+  self.view = LocalView();
+  self.updated_ns = timers_.NowNs();
+  if (role_ == Role::kLeft) {
+    self.state = MemberState::kLeft;
+    self.left_reason = left_reason_;
+  } else if (role_ == Role::kMaster) {
+    self.state = MemberState::kAlive;
+    self.last_cycle = cycle_;
+  }
+}
+
+std::vector<MacAddress> ClusterNode::MacsOf(const NodeView& v) {
+  std::vector<MacAddress> macs;
+  for (const PortInfo& p : v.ports) {
+    if (p.mac) macs.push_back(*p.mac);
+  }
+  return macs;
+}
+
+void ClusterNode::Tick() {
+  const uint64_t now = timers_.NowNs();
+  if (role_ == Role::kLeft && left_by_health_ && healthy_since_ns_ != 0 &&
+      now - healthy_since_ns_ >= config_.rejoin_hold_ns) {
+    Join();
+  }
+  if (role_ == Role::kJoining || role_ == Role::kFollower) {
+    const uint64_t patience = uint64_t{config_.master_failed_after} * config_.interval_ns;
+    if (now - master_heard_ns_ > patience) {
+      Propose();
+      return;
+    }
+    // preempt (a cluster-wide setting): ask a master of lower (or not yet known) priority
+    // for the cluster, at most once per patience period.
+    if (role_ == Role::kFollower && config_.preempt &&
+        (!master_priority_ || config_.priority > *master_priority_) &&
+        now - last_preempt_ns_ > patience) {
+      last_preempt_ns_ = now;
+      SendCandidacy(term_ + 1);
+    }
+  }
+  if (role_ == Role::kLeft) {
+    // Said every interval, so that every node learns the reason despite loss.
+    dmpd::Leave l;
+    l.reason = left_reason_;
+    l.term = term_;
+    (void)channel_.SendOnAllPorts(l);
+  }
+  if (role_ == Role::kMaster) RefreshOwnEntry();
+}
+
+void ClusterNode::Leave(uint8_t reason) {
+  if (role_ == Role::kLeft) return;
+  ++stats_.leaves;
+  if (role_ == Role::kMaster) StepDown();
+  timers_.Cancel(election_timer_);
+  role_ = Role::kLeft;
+  left_reason_ = reason;
+  dmpd::Leave l;
+  l.reason = reason;
+  l.term = term_;
+  (void)channel_.SendOnAllPorts(l);
+  RefreshOwnEntry();
+}
+
+void ClusterNode::Join() {
+  if (role_ != Role::kLeft) return;
+  ++stats_.rejoins;
+  left_reason_ = 0;
+  left_by_health_ = false;
+  role_ = master_.has_value() ? Role::kFollower : Role::kJoining;
+  master_heard_ns_ = timers_.NowNs();
+  RefreshOwnEntry();
+}
+
+void ClusterNode::OnHealth(bool healthy, uint8_t reason) {
+  const uint64_t now = timers_.NowNs();
+  if (!healthy) {
+    healthy_since_ns_ = 0;
+    if (role_ != Role::kLeft) {
+      Leave(reason);
+      left_by_health_ = true;
+    }
+    return;
+  }
+  if (healthy_since_ns_ == 0) healthy_since_ns_ = now;
+}
+
+bool ClusterNode::IsOurMac(const MacAddress& mac) const {
+  for (size_t p = 0; p < channel_.port_count(); ++p) {
+    if (channel_.transport().port_mac(p) == mac) return true;
+  }
+  return false;
+}
+
+}  // namespace dmpd::cluster
