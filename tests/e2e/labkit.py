@@ -202,8 +202,8 @@ class Lab:
 
     def status(self, n, timeout=10):
         """dmpdctl status --json of node n (TestFailure if it does not answer)."""
-        p = run([self.dmpdctl(), "--socket", self.socket(n), "status", "--json"],
-                check_rc=False, timeout=timeout)
+        p = run([self.dmpdctl(), "--socket", self.socket(n), "--timeout", timeout, "status",
+                 "--json"], check_rc=False, timeout=timeout + 5)
         if p.returncode != 0:
             raise TestFailure(f"node {n}: dmpdctl status --json exited {p.returncode}: "
                               f"{p.stderr.strip()}")
