@@ -38,7 +38,9 @@ namespace dmpd {
   X(kMissingMac, "missing_mac", kUnauthenticated)                                      \
   X(kUnexpectedMac, "unexpected_mac", kUnauthenticated)                                \
   X(kBadMac, "bad_mac", kUnauthenticated)                                              \
-  X(kReplay, "replay", kUnauthenticated)
+  X(kReplay, "replay", kUnauthenticated)                                               \
+  X(kReservedFlags, "reserved_flags", kInvalidArgument) /* a flag v1 lacks */          \
+  X(kBadNode, "bad_node", kInvalidArgument)             /* sender_node 0xFFFF */
 
 enum class DecodeError : uint8_t {
 #define DMPD_DECODE_ERROR_ENUM(e, name, code) e,

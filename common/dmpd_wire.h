@@ -46,13 +46,19 @@ enum dmpd_frame_kind {
 /* dmpd_hdr.flags (host-order values; the field is big-endian on the wire). */
 #define DMPD_HDR_F_AUTH 0x0001    /* payload ends with struct dmpd_auth_trailer */
 #define DMPD_HDR_F_SEGMENT 0x0002 /* payload starts with struct dmpd_segment_hdr */
+/* Every flag of this version. A flag changes how the payload is framed, which a receiver
+ * that does not know it cannot skip: frames with any other bit set are refused. */
+#define DMPD_HDR_F_KNOWN (DMPD_HDR_F_AUTH | DMPD_HDR_F_SEGMENT)
+
+/* Node numbers are 0 .. 65534; 0xFFFF is no node (never a sender, refused if seen). */
+#define DMPD_NODE_NONE 0xFFFF
 
 struct dmpd_hdr {
 	__u8 version;       /* DMPD_PROTO_VERSION */
 	__u8 kind;          /* enum dmpd_frame_kind */
-	__be16 flags;       /* DMPD_HDR_F_*; unknown bits are ignored by receivers */
+	__be16 flags;       /* DMPD_HDR_F_*; other bits must be 0 (receivers refuse them) */
 	__be32 cluster_id;  /* frames of another cluster are filtered (DP-3) */
-	__be16 sender_node; /* node_num of the sender */
+	__be16 sender_node; /* node_num of the sender, 0 .. 65534 (not DMPD_NODE_NONE) */
 	__be16 sender_port; /* the sender's port index (its order in the daemon's config) */
 	__be32 sequence;    /* per sender port, incremented per frame sent, wraps */
 	__be16 payload_len; /* bytes of payload after this header; <= frame length - header */

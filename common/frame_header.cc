@@ -52,6 +52,9 @@ std::optional<DecodedFrame> ParseFrameHeader(std::span<const uint8_t> in, Decode
   f.header.sender_port = LoadBe16(p + 10);
   f.header.sequence = LoadBe32(p + 12);
   f.header.payload_len = LoadBe16(p + 16);
+  // Two compares on fields already loaded: cheap enough for the worker's classifier.
+  if ((f.header.flags & ~DMPD_HDR_F_KNOWN) != 0) return fail(DecodeError::kReservedFlags);
+  if (f.header.sender_node == DMPD_NODE_NONE) return fail(DecodeError::kBadNode);
   if (f.header.payload_len > in.size() - kFrameHeaderLen) {
     return fail(DecodeError::kPayloadPastEnd);
   }

@@ -44,11 +44,14 @@ struct DecodedFrame {
 };
 
 // Writes `h` into the first kFrameHeaderLen bytes of `out`; returns the bytes written or
-// an error if `out` is too small.
+// an error if `out` is too small. It writes any flags and node it is given (tests craft
+// hostile headers with it); the decoder is where they are checked.
 absl::StatusOr<size_t> EncodeFrameHeader(const FrameHeader& h, std::span<uint8_t> out);
 
 // Decodes a DMPD header and its payload from `in` (which starts at the DMPD header).
-// Bytes after the payload (Ethernet padding) are ignored. On failure the status message
+// Refuses, in this order: a short header, another version, a flag this version does not
+// define (reserved_flags), sender_node 0xFFFF (bad_node), a payload past the end; the
+// reserved u16 is ignored. Bytes after the payload (Ethernet padding) are ignored. On failure the status message
 // is the DecodeErrorName and `*error` (if given) the reason, for counting.
 absl::StatusOr<DecodedFrame> DecodeFrameHeader(std::span<const uint8_t> in,
                                                DecodeError* error = nullptr);

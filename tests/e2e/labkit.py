@@ -96,13 +96,16 @@ def nsenter(ns, cmd):
 class Lab:
     """A lab made by tools/dmpd-lab. Use as a context manager or call down()."""
 
-    def __init__(self, nodes=2, ports=2, name=None, hello_interval_ms=100, cluster_id=1):
+    def __init__(self, nodes=2, ports=2, name=None, hello_interval_ms=100, cluster_id=1,
+                 settings=None):
         # Unique to the run: the pid, in base 36 to keep interface names short.
         self.name = name or "e" + base36(os.getpid())
         self.nodes = nodes
         self.ports = ports
         self.hello_interval_ms = hello_interval_ms
         self.cluster_id = cluster_id
+        # dmpdd settings for every daemon (`dmpd-lab up --set KEY=VALUE`).
+        self.settings = dict(settings or {})
         self.env = dict(os.environ, DMPD_BUILD_DIR=str(build_dir()))
         self.state = None
         self._children = []
@@ -113,8 +116,8 @@ class Lab:
         say(f"lab {self.name}: up, {self.nodes} nodes x {self.ports} ports")
         p = self.lab("up", "--nodes", self.nodes, "--ports", self.ports,
                      "--cluster-id", self.cluster_id,
-                     "--hello-interval-ms", self.hello_interval_ms, timeout=timeout,
-                     check_rc=False)
+                     "--hello-interval-ms", self.hello_interval_ms,
+                     *set_args(self.settings), timeout=timeout, check_rc=False)
         if p.returncode != 0:
             raise TestFailure(f"dmpd-lab up failed ({p.returncode}):\n{p.stderr}")
         self.refresh()
@@ -156,6 +159,16 @@ class Lab:
         cmd = [sys.executable, LAB_TOOL] + [args[0], "--name", self.name] + list(args[1:])
         return run(cmd, check_rc=check_rc, timeout=timeout, env=self.env)
 
+    def start(self, n, settings=None, timeout=120):
+        """Starts node n's daemon again; `settings` override the lab-wide ones for this
+        start (`dmpd-lab start NODE --set KEY=VALUE`)."""
+        self.lab("start", n, *set_args(settings or {}), timeout=timeout)
+        return self.refresh()
+
+    def stop(self, n, kill=False, timeout=60):
+        self.lab("stop", *(["--kill"] if kill else []), n, timeout=timeout)
+        return self.refresh()
+
     def refresh(self):
         self.state = json.loads(self.lab("status", "--json").stdout)
         return self.state
@@ -189,8 +202,8 @@ class Lab:
 
     def status(self, n, timeout=10):
         """dmpdctl status --json of node n (TestFailure if it does not answer)."""
-        p = run([self.dmpdctl(), "--socket", self.socket(n), "status", "--json"],
-                check_rc=False, timeout=timeout)
+        p = run([self.dmpdctl(), "--socket", self.socket(n), "--timeout", timeout, "status",
+                 "--json"], check_rc=False, timeout=timeout + 5)
         if p.returncode != 0:
             raise TestFailure(f"node {n}: dmpdctl status --json exited {p.returncode}: "
                               f"{p.stderr.strip()}")
@@ -246,6 +259,52 @@ class Lab:
             if "prog" in att:
                 return att["prog"]["id"]
         return None
+
+
+def set_args(settings):
+    out = []
+    for k, v in settings.items():
+        out += ["--set", f"{k}={v}"]
+    return out
+
+
+def vm_rss_kb(pid):
+    """VmRSS of a process in KiB (from /proc/PID/status), or None if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+def percentile(values, q):
+    """The q-quantile (0..1) of values by nearest rank; None for no values."""
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, round(q * (len(v) - 1))))]
+
+
+class Checks:
+    """Checks that do not stop the test at the first failure, so a run against a daemon
+    that lacks a feature still measures everything (the figures are printed) and then
+    fails with every unmet expectation listed."""
+
+    def __init__(self):
+        self.failed = []
+
+    def check(self, cond, msg):
+        if not cond:
+            say(f"CHECK FAILED: {msg}")
+            self.failed.append(msg)
+        return bool(cond)
+
+    def done(self):
+        if self.failed:
+            raise TestFailure(f"{len(self.failed)} check(s) failed:\n  - " +
+                              "\n  - ".join(self.failed))
 
 
 def stop_process(p, timeout=10):

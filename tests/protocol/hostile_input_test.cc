@@ -5,10 +5,14 @@
 // runs under ASan+UBSan, so a read past the buffer fails the test too).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include "common/byte_order.h"
 #include "common/frame_header.h"
 #include "common/frame_kind.h"
 #include "common/frame_receiver.h"
+#include "common/hello.h"
 #include "common/protocol_limits.h"
 #include "common/protocol_samples.h"
 #include "tests/protocol/protocol_test_util.h"
@@ -261,6 +265,150 @@ TEST(HostileBodies, RejectionsAreCountedByReason) {
   EXPECT_FALSE(rx.Receive(std::span(f).first(5), 0).ok());
   EXPECT_EQ(rx.rejected()[static_cast<size_t>(DecodeError::kOtherCluster)], 3u);
   EXPECT_EQ(rx.rejected()[static_cast<size_t>(DecodeError::kTruncatedHeader)], 1u);
+}
+
+// Issue 11: every defect a forged hello can carry, through the whole receive path that the
+// daemon runs on each control frame, refused before it could become a neighbour, each with
+// its own reason (they are metric labels: an operator must tell them apart).
+struct HelloDefect {
+  const char* name;
+  DecodeError reason;
+  uint16_t flags = 0;
+  uint16_t sender_node = kSampleNode;
+  std::vector<uint8_t> payload;
+};
+
+std::vector<uint8_t> HelloFrame(uint16_t flags, uint16_t sender_node,
+                                const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> f(kFrameHeaderLen);
+  const FrameHeader h{.kind = DMPD_KIND_HELLO,
+                      .flags = flags,
+                      .cluster_id = kSampleCluster,
+                      .sender_node = sender_node,
+                      .sender_port = kSamplePort,
+                      .sequence = kSampleSequence,
+                      .payload_len = static_cast<uint16_t>(payload.size())};
+  EXPECT_TRUE(EncodeFrameHeader(h, f).ok());
+  f.insert(f.end(), payload.begin(), payload.end());
+  return f;
+}
+
+const std::vector<uint8_t> kPortCount = Tlv(0x0021, {0, 2});
+
+std::vector<HelloDefect> HelloDefects() {
+  std::vector<uint8_t> past_end = kPortCount;
+  past_end[3] = 10;  // 10 bytes of value announced, 2 present
+  std::vector<uint8_t> segment_count_0 = {0, 0, 0, 7, 0, 0, 0, 0};  // id 7, index 0, count 0
+  segment_count_0.insert(segment_count_0.end(), kPortCount.begin(), kPortCount.end());
+  return {
+      {"tlv_past_end", DecodeError::kTlvPastEnd, 0, kSampleNode, past_end},
+      {"truncated_tlv", DecodeError::kTruncatedTlv, 0, kSampleNode, Cat({kPortCount, {0, 0x22}})},
+      {"critical_unknown_tlv", DecodeError::kUnknownCriticalTlv, 0, kSampleNode,
+       Tlv(DMPD_TLV_F_CRITICAL | 0x7e01, {1, 2, 3})},
+      {"duplicate_tlv", DecodeError::kDuplicateField, 0, kSampleNode,
+       Cat({Tlv(0x0022, {0, 0, 0, 7}), Tlv(0x0022, {0, 0, 0, 8})})},
+      // A node without the key: the flag alone is enough to refuse (PROTO-4).
+      {"auth_without_trailer", DecodeError::kUnexpectedMac, DMPD_HDR_F_AUTH, kSampleNode,
+       kPortCount},
+      {"segment_count_0", DecodeError::kBadSegment, DMPD_HDR_F_SEGMENT, kSampleNode,
+       segment_count_0},
+      {"long_name", DecodeError::kBadValue, 0, kSampleNode,
+       Tlv(0x0023, std::vector<uint8_t>(300, 'n'))},
+      {"reserved_flags", DecodeError::kReservedFlags, 0x0004, kSampleNode, kPortCount},
+      {"node_65535", DecodeError::kBadNode, 0, 0xFFFF, kPortCount},
+  };
+}
+
+TEST(HostileHello, EveryDefectRefusedWithItsOwnReason) {
+  FrameReceiver rx(ReceiverOptions(kSampleCluster));
+  std::set<DecodeError> reasons;
+  for (const HelloDefect& d : HelloDefects()) {
+    const std::vector<uint8_t> f = HelloFrame(d.flags, d.sender_node, d.payload);
+    auto r = rx.Receive(f, 0);
+    ASSERT_FALSE(r.ok()) << d.name << " accepted";
+    EXPECT_EQ(Reason(r.status()), d.reason) << d.name << ": " << r.status();
+    EXPECT_EQ(rx.rejected()[static_cast<size_t>(d.reason)], 1u) << d.name;
+    EXPECT_TRUE(reasons.insert(d.reason).second) << d.name << " shares its reason";
+    // The same frame padded to the Ethernet minimum, as it arrives on the wire.
+    std::vector<uint8_t> padded = f;
+    padded.resize(std::max<size_t>(f.size(), 60 - kEthHeaderLen), 0);
+    EXPECT_EQ(ReasonOf(padded), d.reason) << d.name << " padded";
+  }
+  // Every defect is refused once and the receiver counted nothing else.
+  uint64_t total = 0;
+  for (uint64_t n : rx.rejected()) total += n;
+  EXPECT_EQ(total, HelloDefects().size());
+}
+
+// The same defects without a defect are a valid hello: the test frames differ from a good
+// one only in what they are named after.
+TEST(HostileHello, TheFramesAreValidWithoutTheirDefect) {
+  auto r = Receive(HelloFrame(0, kSampleNode, kPortCount));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(std::get<Hello>((*r)->body).port_count, 2);
+  r = Receive(HelloFrame(0, kSampleNode, Tlv(0x0023, std::vector<uint8_t>(kMaxHelloName, 'n'))));
+  ASSERT_TRUE(r.ok()) << r.status();
+  r = Receive(HelloFrame(0, 0xFFFE, {}));  // the highest node number is a node
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->header.sender_node, 0xFFFE);
+}
+
+// A node with the key sees a trailer too short to hold a MAC.
+TEST(HostileHello, AuthWithoutTrailerOnAKeyedNode) {
+  auto auth = FrameAuth::Create(SampleClusterKey());
+  ASSERT_TRUE(auth.ok());
+  FrameReceiver rx(ReceiverOptions(kSampleCluster, auth->get()));
+  auto r = rx.Receive(HelloFrame(DMPD_HDR_F_AUTH, kSampleNode, kPortCount), 0);
+  EXPECT_EQ(Reason(r.status()), DecodeError::kFieldTooShort) << r.status();
+  r = rx.Receive(HelloFrame(DMPD_HDR_F_AUTH, kSampleNode, std::vector<uint8_t>(40, 0)), 0);
+  EXPECT_EQ(Reason(r.status()), DecodeError::kBadMac) << r.status();
+}
+
+// Header checks, on the allocation-free path the worker's classifier runs per frame.
+TEST(HostileHeader, EveryReservedFlagRefused) {
+  for (int bit = 0; bit < 16; ++bit) {
+    const auto flag = static_cast<uint16_t>(1u << bit);
+    std::vector<uint8_t> f = HelloFrame(flag, kSampleNode, {});
+    DecodeError why{};
+    const bool parsed = ParseFrameHeader(f, &why).has_value();
+    if (flag & DMPD_HDR_F_KNOWN) {
+      EXPECT_TRUE(parsed) << "flag " << flag;
+    } else {
+      EXPECT_FALSE(parsed) << "flag " << flag;
+      EXPECT_EQ(why, DecodeError::kReservedFlags) << "flag " << flag;
+      EXPECT_EQ(ReasonOf(f), DecodeError::kReservedFlags) << "flag " << flag;
+    }
+  }
+}
+
+TEST(HostileHeader, NodeNoneRefused) {
+  for (uint8_t kind : {uint8_t{DMPD_KIND_HELLO}, uint8_t{DMPD_KIND_DATA}}) {
+    std::vector<uint8_t> f = HelloFrame(0, DMPD_NODE_NONE, std::vector<uint8_t>(16, 0));
+    f[1] = kind;
+    DecodeError why{};
+    EXPECT_FALSE(ParseFrameHeader(f, &why).has_value());
+    EXPECT_EQ(why, DecodeError::kBadNode);
+    EXPECT_EQ(ReasonOf(f), DecodeError::kBadNode);
+  }
+}
+
+// The reserved u16 is "0 when sent, ignored when received" (docs/protocol.md §1.1).
+TEST(HostileHeader, ReservedFieldIgnored) {
+  std::vector<uint8_t> f = HelloFrame(0, kSampleNode, kPortCount);
+  StoreBe16(f.data() + 18, 0xBEEF);
+  auto r = Receive(f);
+  ASSERT_TRUE(r.ok()) << r.status();
+}
+
+// The header checks come before the body is looked at: a frame with several defects is
+// refused for its header one, and the new reasons keep their names (metric labels).
+TEST(HostileHeader, ReasonNames) {
+  EXPECT_EQ(DecodeErrorName(DecodeError::kReservedFlags), "reserved_flags");
+  EXPECT_EQ(DecodeErrorName(DecodeError::kBadNode), "bad_node");
+  std::vector<uint8_t> past_end = kPortCount;
+  past_end[3] = 10;
+  EXPECT_EQ(ReasonOf(HelloFrame(0x8000, DMPD_NODE_NONE, past_end)), DecodeError::kReservedFlags);
+  EXPECT_EQ(ReasonOf(HelloFrame(0, DMPD_NODE_NONE, past_end)), DecodeError::kBadNode);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ namespace {
 FrameHeader SampleHeader() {
   FrameHeader h;
   h.kind = DMPD_KIND_HELLO;
-  h.flags = 0x0102;
+  h.flags = DMPD_HDR_F_AUTH | DMPD_HDR_F_SEGMENT;  // every flag version 1 defines
   h.cluster_id = 0xA1B2C3D4;
   h.sender_node = 7;
   h.sender_port = 1;
@@ -25,7 +25,7 @@ TEST(FrameHeader, GoldenBytes) {
   std::array<uint8_t, kFrameHeaderLen> buf{};
   ASSERT_TRUE(EncodeFrameHeader(SampleHeader(), buf).ok());
   const std::array<uint8_t, kFrameHeaderLen> golden = {
-      0x01, 0x01, 0x01, 0x02,  // version, kind, flags
+      0x01, 0x01, 0x00, 0x03,  // version, kind, flags
       0xA1, 0xB2, 0xC3, 0xD4,  // cluster id
       0x00, 0x07, 0x00, 0x01,  // sender node, sender port
       0x01, 0x02, 0x03, 0x04,  // sequence
@@ -51,8 +51,8 @@ TEST(FrameHeader, RejectsEveryTruncation) {
     DecodeError why{};
     auto decoded = DecodeFrameHeader(std::span(frame).first(len), &why);
     ASSERT_FALSE(decoded.ok()) << "accepted a frame cut at " << len;
-    EXPECT_EQ(why, len < kFrameHeaderLen ? DecodeError::kTruncatedHeader
-                                         : DecodeError::kPayloadPastEnd);
+    EXPECT_EQ(why,
+              len < kFrameHeaderLen ? DecodeError::kTruncatedHeader : DecodeError::kPayloadPastEnd);
   }
 }
 

@@ -2,11 +2,16 @@
 // dmpdctl: asks a running dmpdd over its control socket and prints the answer as tables
 // or, with --json, as the daemon's JSON itself. The tables are rendered from that same
 // JSON, so the two views cannot disagree.
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -16,44 +21,98 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "userspace/monitor/monitor_views.h"
 #include "userspace/monitor/text_table.h"
+#include "userspace/xdp/unique_fd.h"
 
 namespace {
 
 using nlohmann::json;
 
 constexpr const char* kDefaultSocket = "/run/dmpd/dmpdd.sock";
+// The whole exchange (connect, request, reply) must fit in this: a daemon that does not
+// answer in time is stuck or overloaded, and a script that asks it must not hang too.
+constexpr double kDefaultTimeoutS = 2.0;
 
-absl::StatusOr<json> Ask(const std::string& socket_path, const std::string& command) {
+using Clock = std::chrono::steady_clock;
+
+// Milliseconds left until `deadline` (0 once it has passed), for poll().
+int MsLeft(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() > 0 ? static_cast<int>(std::min<int64_t>(left.count() + 1, 1 << 30)) : 0;
+}
+
+// Waits until fd is ready for `events` or the deadline passes (false).
+bool WaitFor(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    pollfd p{.fd = fd, .events = events, .revents = 0};
+    const int n = poll(&p, 1, MsLeft(deadline));
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return true;  // let the next call report the error
+  }
+}
+
+absl::Status NoAnswer(const std::string& socket_path, double timeout_s) {
+  return absl::DeadlineExceededError(
+      absl::StrFormat("dmpdd at %s did not answer within %g s: is it stuck? check its log",
+                      socket_path, timeout_s));
+}
+
+absl::StatusOr<json> Ask(const std::string& socket_path, const std::string& command,
+                         double timeout_s) {
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(timeout_s));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path)) {
     return absl::InvalidArgumentError("socket path too long");
   }
   memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::ErrnoToStatus(errno, "socket");
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int err = errno;
-    close(fd);
-    return absl::ErrnoToStatus(
-        err, absl::StrCat("cannot reach dmpdd at ", socket_path, " (is it running? --socket?)"));
+  dmpd::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd.get() < 0) return absl::ErrnoToStatus(errno, "socket");
+  // A Unix socket whose listen backlog is full refuses a non-blocking connect with EAGAIN
+  // (it has no EINPROGRESS): the daemon is not accepting; try again until the deadline.
+  while (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("cannot reach dmpdd at ", socket_path,
+                                                     " (is it running? --socket?)"));
+    }
+    if (MsLeft(deadline) == 0) return NoAnswer(socket_path, timeout_s);
+    usleep(5000);
   }
-  std::string request = command + "\n";
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
-    close(fd);
-    return absl::ErrnoToStatus(errno, "sending the request");
+  const std::string request = command + "\n";
+  for (size_t sent = 0; sent < request.size();) {
+    const ssize_t n = send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n >= 0) {
+      sent += static_cast<size_t>(n);
+    } else if (errno == EAGAIN) {
+      if (!WaitFor(fd.get(), POLLOUT, deadline)) return NoAnswer(socket_path, timeout_s);
+    } else if (errno != EINTR) {
+      return absl::ErrnoToStatus(errno, "sending the request");
+    }
   }
   std::string reply;
   char buf[65536];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) reply.append(buf, static_cast<size_t>(n));
-  close(fd);
+  for (;;) {
+    const ssize_t n = recv(fd.get(), buf, sizeof(buf), 0);
+    if (n > 0) {
+      reply.append(buf, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno == EAGAIN) {
+      if (!WaitFor(fd.get(), POLLIN, deadline)) return NoAnswer(socket_path, timeout_s);
+    } else if (errno != EINTR) {
+      return absl::ErrnoToStatus(errno, "reading the reply");
+    }
+  }
   json j = json::parse(reply, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return absl::DataLossError("dmpdd sent an answer that is not JSON");
   if (j.is_object() && j.contains("error")) {
-    return absl::InvalidArgumentError(j["error"].get<std::string>());
+    const json& e = j["error"];
+    return absl::InvalidArgumentError(e.is_string() ? e.get<std::string>() : e.dump());
   }
   return j;
 }
@@ -76,15 +135,13 @@ void PrintStatus(const json& s) {
             << " ms  ethertype " << s["ethertype"].get<std::string>() << "\n\n";
   // Three tables side by side would not fit a terminal: what the port is, what each
   // layer counted (packets / bytes), and where frames were dropped.
-  dmpd::TextTable ports({"PORT", "IF", "Q", "MAC", "LINK", "XDP", "PROG", "HELLO TX",
-                         "HELLO RX"});
+  dmpd::TextTable ports({"PORT", "IF", "Q", "MAC", "LINK", "XDP", "PROG", "HELLO TX", "HELLO RX"});
   dmpd::TextTable traffic({"PORT", "IF", "PMD RX pkts/bytes", "PMD TX pkts/bytes",
                            "KERNEL RX pkts/bytes", "KERNEL TX pkts/bytes", "XDP→SOCKET",
                            "XDP→KERNEL"});
   dmpd::TextTable drops({"PORT", "IF", "IMISSED", "SOCKET LOST", "XDP MALFORMED",
                          "XDP OTHER CLUSTER", "XDP NOT FOR NODE", "XDP NO SOCKET",
-                         "DAEMON REJECTED",
-                         "KERNEL RX DROP"});
+                         "DAEMON REJECTED", "KERNEL RX DROP"});
   auto both = [](const json& group, const char* packets, const char* bytes) {
     return Num(group[packets]) + " / " + Num(group[bytes]);
   };
@@ -98,24 +155,22 @@ void PrintStatus(const json& s) {
                  both(p["pmd"], "tx_packets", "tx_bytes"),
                  both(p["kernel"], "rx_packets", "rx_bytes"),
                  both(p["kernel"], "tx_packets", "tx_bytes"),
-                 Sum(x, {"redirected_control", "redirected_data"}),
-                 Sum(x, {"passed_to_kernel"})});
+                 Sum(x, {"redirected_control", "redirected_data"}), Sum(x, {"passed_to_kernel"})});
     uint64_t rejected = 0;
     for (const auto& [reason, n] : p["daemon"]["rejected"].items()) rejected += n.get<uint64_t>();
     drops.Add({index, ifname, Num(p["pmd"]["imissed"]),
                Sum(p["xsk"], {"rx_dropped", "rx_ring_full"}), Sum(x, {"malformed"}),
                Sum(x, {"other_cluster"}), Sum(x, {"not_for_node"}), Sum(x, {"no_socket"}),
-               std::to_string(rejected),
-               Num(p["kernel"]["rx_dropped"])});
+               std::to_string(rejected), Num(p["kernel"]["rx_dropped"])});
   }
   std::cout << ports.Render() << "\n" << traffic.Render() << "\n" << drops.Render() << "\n";
   dmpd::TextTable neigh({"PORT", "IF", "NEIGHBOUR NODE", "NEIGHBOUR PORT", "MAC", "HELLOS",
-                     "LAST SEQ", "LAST SEEN (ms ago)"});
+                         "LAST SEQ", "LAST SEEN (ms ago)"});
   for (const json& p : s["ports"]) {
     for (const json& n : p["neighbours"]) {
-      neigh.Add({Num(p["index"]), p["interface"].get<std::string>(), Num(n["node"]),
-                    Num(n["port"]), n["mac"].get<std::string>(), Num(n["hellos"]),
-                    Num(n["last_sequence"]), Num(n["last_seen_ms_ago"])});
+      neigh.Add({Num(p["index"]), p["interface"].get<std::string>(), Num(n["node"]), Num(n["port"]),
+                 n["mac"].get<std::string>(), Num(n["hellos"]), Num(n["last_sequence"]),
+                 Num(n["last_seen_ms_ago"])});
     }
   }
   std::cout << neigh.Render();
@@ -134,11 +189,9 @@ struct Command {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
-      {"status", "ports, their counters (PMD, XDP, kernel, daemon) and neighbours", 0,
-       PrintStatus},
+      {"status", "ports, their counters (PMD, XDP, kernel, daemon) and neighbours", 0, PrintStatus},
       {"node", "this node's monitoring data (paper Table 3)", 0, PrintNode},
-      {"ports", "per-port state, rates, utilisation, loss and load (paper Table 4)", 0,
-       PrintPorts},
+      {"ports", "per-port state, rates, utilisation, loss and load (paper Table 4)", 0, PrintPorts},
       {"history", "PORT: recent samples of one port", 1, PrintHistory},
   };
   return kCommands;
@@ -146,9 +199,11 @@ const std::vector<Command>& Commands() {
 
 int Usage(int rc) {
   std::ostream& out = rc == 0 ? std::cout : std::cerr;
-  out << "usage: dmpdctl [--socket PATH] COMMAND [OPERAND] [--json]\n  --socket PATH  dmpdd control "
-         "socket (default "
-      << kDefaultSocket << ")\n  --json         print the daemon's JSON\ncommands:\n";
+  out << "usage: dmpdctl [--socket PATH] [--timeout SECONDS] COMMAND [OPERAND] [--json]\n"
+         "  --socket PATH      dmpdd control socket (default "
+      << kDefaultSocket
+      << ")\n  --timeout SECONDS  give up if dmpdd has not answered by then (default "
+      << kDefaultTimeoutS << ")\n  --json             print the daemon's JSON\ncommands:\n";
   for (const Command& c : Commands()) out << "  " << c.name << "\t" << c.help << "\n";
   return rc;
 }
@@ -160,10 +215,31 @@ int main(int argc, char** argv) {
   std::string command;
   std::vector<std::string> operands;
   bool as_json = false;
+  double timeout_s = kDefaultTimeoutS;
+  auto parse_timeout = [&timeout_s](const std::string& v) {
+    char* end = nullptr;
+    const double t = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !std::isfinite(t) || t <= 0 || t > 3600) return false;
+    timeout_s = t;
+    return true;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--json") {
       as_json = true;
+    } else if (a == "--timeout" || a.rfind("--timeout=", 0) == 0) {
+      const bool inline_value = a != "--timeout";
+      if (!inline_value && i + 1 >= argc) {
+        std::cerr << "dmpdctl: --timeout needs SECONDS\n";
+        return Usage(2);
+      }
+      const std::string v = inline_value ? a.substr(10) : argv[++i];
+      if (!parse_timeout(v)) {
+        std::cerr << "dmpdctl: --timeout '" << v
+                  << "': expected seconds, more than 0 and at "
+                     "most 3600\n";
+        return Usage(2);
+      }
     } else if (a == "--socket" && i + 1 < argc) {
       socket_path = argv[++i];
     } else if (a.rfind("--socket=", 0) == 0) {
@@ -194,7 +270,7 @@ int main(int argc, char** argv) {
   }
   std::string request = command;
   for (const std::string& o : operands) request += " " + o;
-  auto reply = Ask(socket_path, request);
+  auto reply = Ask(socket_path, request, timeout_s);
   if (!reply.ok()) {
     std::cerr << "dmpdctl: " << reply.status().message() << "\n";
     return 1;
