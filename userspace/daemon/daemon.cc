@@ -90,7 +90,9 @@ absl::Status Daemon::Start() {
                      .steer = {.ethertype = config_.ethertype,
                                .cluster_id = config_.cluster_id,
                                .filter_other_clusters = config_.filter_other_clusters,
-                               .local_node = config_.node}};
+                               .local_node = config_.node,
+                               .accept_foreign_unicast = config_.accept_foreign_unicast},
+                     .allow_generic_xdp = config_.allow_generic_xdp};
     auto port = AfXdpPort::Open(opts);
     if (!port.ok()) return port.status();
     ports_.push_back(*std::move(port));
@@ -438,6 +440,7 @@ nlohmann::json Daemon::Status(uint64_t now_ns) {
           {"tx_errors", st.oerrors},
           {"rx_nombuf", st.rx_nombuf}}},
         {"xdp", xdp},
+        {"xdp_carried_over", CountersByName(p.xdp_carried_over())},
         {"xsk", xsk},
         {"kernel", kernel},
         {"daemon",

@@ -154,6 +154,8 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
     }
     return Invalid(key, value, "error, warning, info or debug");
   }
+  if (key == "accept_foreign_unicast") return ParseBool(key, value, c.accept_foreign_unicast);
+  if (key == "allow_generic_xdp") return ParseBool(key, value, c.allow_generic_xdp);
   return absl::InvalidArgumentError(absl::StrCat("unknown setting '", raw_key, "'"));
 }
 
@@ -241,6 +243,10 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   sample_interval_ms       monitoring sampling interval (default 1000)
   history_length           samples kept per port and node (default 300)
   port_bandwidth_mbps      link bandwidth for ports reporting no speed, e.g. veth (default none)
+  accept_foreign_unicast   take DMPD frames unicast to other MACs, for a device that rewrites
+                           MACs (default false: dropped in XDP, counted foreign_unicast)
+  allow_generic_xdp        run on ports whose driver has no native XDP, in generic (skb)
+                           mode (default false: such ports are refused)
 )";
 }
 

@@ -41,6 +41,11 @@ struct DaemonConfig {
   uint32_t history_length = 300;
   // BW of eq. (3) for ports that report no link speed (veth); 0: not configured.
   uint64_t port_bandwidth_mbps = 0;
+  // DP-3: DMPD frames unicast to another MAC are dropped in XDP unless this is set (nodes
+  // behind a device that rewrites destination MACs).
+  bool accept_foreign_unicast = false;
+  // Ports whose driver has no native XDP are refused unless this is set (generic mode).
+  bool allow_generic_xdp = false;
 };
 
 // Sets one field from text. `key` uses underscores or dashes.
