@@ -2,8 +2,8 @@
 /*
  * dmpd_steer: steers DMPD frames (DP-1) into the AF_XDP socket of the receive queue and
  * passes every other frame to the kernel untouched. Never drops non-DMPD traffic; drops
- * only DMPD frames that are malformed, (when configured, DP-3) of another cluster or data
- * for another node, or that arrive on a queue with no socket.
+ * only DMPD frames that are malformed, (when configured, DP-3) unicast to another MAC, of
+ * another cluster or data for another node, or that arrive on a queue with no socket.
  * Every path leaves through COUNT_AND_RETURN, so each frame moves exactly one counter.
  */
 #include <linux/bpf.h>
@@ -22,6 +22,16 @@
 		return (action);                      \
 	} while (0)
 
+/* Unicast (I/G bit clear) to a MAC other than ours. Byte by byte: neither side is known
+ * to be aligned, and six compares cost nothing next to the map lookups. */
+static __always_inline int is_foreign_unicast(const __u8 *dst, const __u8 *own)
+{
+	if (dst[0] & 1) /* broadcast or multicast: every port may take it */
+		return 0;
+	return (dst[0] ^ own[0]) | (dst[1] ^ own[1]) | (dst[2] ^ own[2]) | (dst[3] ^ own[3]) |
+	       (dst[4] ^ own[4]) | (dst[5] ^ own[5]);
+}
+
 SEC("xdp")
 int dmpd_steer(struct xdp_md *ctx)
 {
@@ -30,6 +40,7 @@ int dmpd_steer(struct xdp_md *ctx)
 	struct dmpd_steer_counters *counters = bpf_map_lookup_elem(&dmpd_counters, &key);
 	struct dmpd_steer_config *cfg = bpf_map_lookup_elem(&dmpd_config, &key);
 	__be16 ethertype = bpf_htons(DMPD_ETHERTYPE_DEFAULT);
+	struct ethhdr *eth = c.pos; /* bounds checked by parse_ethernet before any read */
 	struct dmpd_hdr *hdr;
 	__be16 proto;
 	long verdict;
@@ -40,6 +51,13 @@ int dmpd_steer(struct xdp_md *ctx)
 	/* A runt the kernel may still want (it counts it as an error): not ours to drop. */
 	if (parse_ethernet(&c, &proto) < 0 || proto != ethertype)
 		COUNT_AND_RETURN(counters, passed_to_kernel, XDP_PASS);
+
+	/* Flooded to us by a switch that has not learnt where the destination is: not ours,
+	 * whatever is in it, so it is judged before anything else in the frame (DP-3). */
+	if (cfg && cfg->magic == DMPD_STEER_CONFIG_MAGIC &&
+	    (cfg->flags & DMPD_STEER_F_FILTER_UNICAST) &&
+	    is_foreign_unicast(eth->h_dest, cfg->port_mac))
+		COUNT_AND_RETURN(counters, foreign_unicast, XDP_DROP);
 
 	hdr = c.pos;
 	if ((void *)(hdr + 1) > c.end || hdr->version != DMPD_PROTO_VERSION)

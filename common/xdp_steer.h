@@ -19,6 +19,10 @@
 /* dmpd_steer_config.flags */
 #define DMPD_STEER_F_FILTER_CLUSTER (1u << 0) /* drop DMPD frames of another cluster id */
 #define DMPD_STEER_F_FILTER_NODE (1u << 1)    /* drop data frames for another node (DP-3) */
+/* Drop DMPD frames sent to a unicast MAC other than port_mac (DP-3): a switch floods a
+ * unicast frame to every port until it learns where the destination is. Off where a
+ * device between the nodes rewrites MACs (daemon setting accept_foreign_unicast). */
+#define DMPD_STEER_F_FILTER_UNICAST (1u << 2)
 
 struct dmpd_steer_config {
 	__u32 magic;       /* DMPD_STEER_CONFIG_MAGIC when configured */
@@ -26,8 +30,10 @@ struct dmpd_steer_config {
 	__be16 local_node; /* network byte order: this node's number, for FILTER_NODE */
 	__be32 cluster_id; /* network byte order, compared as read from the frame */
 	__u32 flags;       /* DMPD_STEER_F_* */
+	__u8 port_mac[6];  /* the port's own MAC, in wire order (as in h_dest), for FILTER_UNICAST */
+	__u8 pad[2];       /* zero; keeps the size a multiple of 4 on both sides */
 };
-DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_config) == 16, "dmpd_steer_config layout");
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_config) == 24, "dmpd_steer_config layout");
 
 /*
  * The counters, defined once: X(field, description). The struct below, the daemon's
@@ -41,20 +47,25 @@ DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_config) == 16, "dmpd_steer_config la
 	X(malformed, "DMPD frames dropped: truncated, bad version or bad payload length") \
 	X(other_cluster, "DMPD frames dropped: another cluster id")                      \
 	X(not_for_node, "DMPD data frames dropped: addressed to another node")           \
-	X(no_socket, "DMPD frames dropped: the queue has no AF_XDP socket")
+	X(no_socket, "DMPD frames dropped: the queue has no AF_XDP socket")               \
+	X(foreign_unicast, "DMPD frames dropped: unicast to another MAC (flooded by a switch)")
 
 struct dmpd_steer_counters {
 #define DMPD_STEER_COUNTER_FIELD(name, desc) __u64 name;
 	DMPD_STEER_COUNTERS(DMPD_STEER_COUNTER_FIELD)
 #undef DMPD_STEER_COUNTER_FIELD
 };
-DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_counters) == 7 * 8, "dmpd_steer_counters layout");
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_counters) == 8 * 8, "dmpd_steer_counters layout");
 
 /* Map names as the kernel shows them (at most 15 characters). */
 #define DMPD_STEER_PROG_NAME "dmpd_steer"
 #define DMPD_STEER_CONFIG_MAP "dmpd_config"
 #define DMPD_STEER_COUNTERS_MAP "dmpd_counters"
 #define DMPD_STEER_XSKS_MAP "xsks_map" /* the name DPDK's af_xdp PMD looks up */
+/* Made by the daemon, not the program: counters carried over from a crashed run (an ARRAY
+ * of one struct dmpd_steer_counters, with the counters map's BTF), pinned beside them so
+ * that they survive the next crash too. */
+#define DMPD_STEER_CARRIED_MAP "dmpd_carried"
 #define DMPD_STEER_MAX_QUEUES 64
 
 #endif /* DMPD_COMMON_XDP_STEER_H_ */

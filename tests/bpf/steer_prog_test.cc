@@ -3,10 +3,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <filesystem>
+#include <string>
 #include <memory>
 #include <optional>
 
@@ -42,8 +48,16 @@ class SteerProgTest : public ::testing::Test {
   }
 
   void Configure(uint16_t ethertype, uint32_t cluster, bool filter,
-                 std::optional<uint16_t> node = std::nullopt) {
-    ASSERT_TRUE(maps_->Configure({ethertype, cluster, filter, node}).ok());
+                 std::optional<uint16_t> node = std::nullopt,
+                 std::optional<std::array<uint8_t, 6>> port_mac = std::nullopt,
+                 bool accept_foreign_unicast = false) {
+    ASSERT_TRUE(maps_->Configure({.ethertype = ethertype,
+                                  .cluster_id = cluster,
+                                  .filter_other_clusters = filter,
+                                  .local_node = node,
+                                  .accept_foreign_unicast = accept_foreign_unicast},
+                                 port_mac)
+                    .ok());
   }
 
   // Runs one frame; returns the verdict and which counters moved.
@@ -183,6 +197,150 @@ TEST_F(SteerProgTest, DataForAnotherNodeIsFilteredOnlyWhenAsked) {
                  no_socket);  // control frames are for every node
   Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
   EXPECT_VERDICT(DataFor(8), XDP_DROP, no_socket);
+}
+
+constexpr std::array<uint8_t, 6> kOwnMac = {0x02, 0xdd, 0x00, 0x00, 0x01, 0x00};
+constexpr std::array<uint8_t, 6> kForeignMac = {0x02, 0xdd, 0x00, 0x00, 0x09, 0x00};
+// Differs from kOwnMac in the last byte only: every byte is compared.
+constexpr std::array<uint8_t, 6> kNearlyOwnMac = {0x02, 0xdd, 0x00, 0x00, 0x01, 0x01};
+constexpr std::array<uint8_t, 6> kMulticastMac = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e};
+
+std::vector<uint8_t> HelloTo(std::array<uint8_t, 6> dst) {
+  return FrameBuilder().Dst(dst).Header(Hello(1)).PadToMinimum().Build();
+}
+
+TEST_F(SteerProgTest, ForeignUnicastIsDroppedAndCountedOnce) {
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true, uint16_t{7}, kOwnMac);
+  EXPECT_VERDICT(HelloTo(kOwnMac), XDP_DROP, no_socket);  // ours: steered (no socket here)
+  EXPECT_VERDICT(HelloTo({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), XDP_DROP, no_socket);
+  EXPECT_VERDICT(HelloTo(kMulticastMac), XDP_DROP, no_socket);
+  EXPECT_VERDICT(HelloTo(kForeignMac), XDP_DROP, foreign_unicast);
+  EXPECT_VERDICT(HelloTo(kNearlyOwnMac), XDP_DROP, foreign_unicast);
+  // Judged before anything else in the frame: a flooded frame is not ours, whatever it is.
+  EXPECT_VERDICT(FrameBuilder().Dst(kForeignMac).Header(Hello(2)).PadToMinimum().Build(),
+                 XDP_DROP, foreign_unicast);
+  EXPECT_VERDICT(FrameBuilder().Dst(kForeignMac).VlanTag(ETH_P_8021Q).Header(Hello(1)).Build(),
+                 XDP_DROP, foreign_unicast);
+  // Data frames for this node, sent to the port's MAC, are steered.
+  std::vector<uint8_t> data = DataFor(7);
+  std::copy(kOwnMac.begin(), kOwnMac.end(), data.begin());
+  EXPECT_VERDICT(data, XDP_DROP, no_socket);
+}
+
+TEST_F(SteerProgTest, ForeignUnicastNonDmpdStillGoesToTheKernel) {
+  // DP-1: never drop traffic that is not DMPD, whatever its destination.
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true, std::nullopt, kOwnMac);
+  EXPECT_VERDICT(FrameBuilder().Dst(kForeignMac).Ethertype(ETH_P_IP).PadToMinimum().Build(),
+                 XDP_PASS, passed_to_kernel);
+  EXPECT_VERDICT(FrameBuilder().Dst(kForeignMac).Ethertype(ETH_P_ARP).PadToMinimum().Build(),
+                 XDP_PASS, passed_to_kernel);
+}
+
+TEST_F(SteerProgTest, ForeignUnicastAcceptedWhenAskedOrMacUnknown) {
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true, std::nullopt, kOwnMac,
+            /*accept_foreign_unicast=*/true);
+  EXPECT_VERDICT(HelloTo(kForeignMac), XDP_DROP, no_socket);
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);  // no MAC given: nothing to compare with
+  EXPECT_VERDICT(HelloTo(kForeignMac), XDP_DROP, no_socket);
+}
+
+// A pin directory on bpffs for one test, removed with whatever is left in it.
+class ScratchPinDir {
+ public:
+  explicit ScratchPinDir(const char* tag)
+      : path_("/sys/fs/bpf/dmpd_test_" + std::to_string(::getpid()) + "_" + tag) {}
+  ~ScratchPinDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST_F(SteerProgTest, CountersOfACrashedRunAreCarriedOverAcrossCrashes) {
+  ScratchPinDir dir("carry");
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
+  dmpd_steer_counters d{};
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Run(HelloTo(kOwnMac), &d), XDP_DROP);
+  absl::Status pinned = maps_->Pin(dir.path());
+  ASSERT_TRUE(pinned.ok()) << pinned;
+  // Run 1 "crashed": its program (prog_) is still attached, its maps pinned. The pin and
+  // the program's own map are the same map: counted once (sources: the counters pin and
+  // the, empty, carried pin).
+  auto left = ReadLeftoverCounters(dir.path(), &prog_);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_EQ(left->counters.no_socket, 3u);
+  EXPECT_EQ(Total(left->counters), 3u);
+  EXPECT_EQ(left->sources.size(), 2u);
+
+  // Run 2 takes over: its program is new, the carried counters are added and pinned.
+  std::unique_ptr<dmpd_steer, SkelDeleter> skel2(dmpd_steer::open_and_load());
+  ASSERT_NE(skel2, nullptr);
+  const int fd2 = bpf_program__fd(skel2->progs.dmpd_steer);
+  auto prog2 = DescribeProgram(ProgId(fd2));
+  ASSERT_TRUE(prog2.ok());
+  auto maps2 = SteerMaps::Open(*prog2);
+  ASSERT_TRUE(maps2.ok());
+  maps2->SetCarriedOver(left->counters);
+  ASSERT_TRUE(maps2->Pin(dir.path()).ok());  // replaces run 1's pins
+  auto now = maps2->ReadCounters();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->no_socket, 3u) << "carried counters are part of every reading";
+  EXPECT_EQ(maps2->carried_over().no_socket, 3u);
+  for (int i = 0; i < 2; ++i) {
+    std::vector<uint8_t> frame = HelloTo({0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+                .data_size_in = static_cast<__u32>(frame.size()), .repeat = 1);
+    ASSERT_EQ(bpf_prog_test_run_opts(fd2, &opts), 0);
+  }
+  now = maps2->ReadCounters();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->no_socket, 5u);
+
+  // Run 2 "crashed" too (its SteerMaps never unpins): run 3 finds run 1's frames in the
+  // carried pin and run 2's in the counters pin. Nothing is lost, nothing counted twice.
+  left = ReadLeftoverCounters(dir.path(), nullptr);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_EQ(left->counters.no_socket, 5u);
+  EXPECT_EQ(Total(left->counters), 5u);
+  EXPECT_EQ(left->sources.size(), 2u);
+  // The carried pin is printable by name like the live counters.
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/carried"));
+  maps2->Unpin();
+  EXPECT_FALSE(std::filesystem::exists(dir.path())) << "Unpin leaves nothing behind";
+}
+
+TEST_F(SteerProgTest, LeftoverCountersOfAnOlderLayoutAreReadByPosition) {
+  ScratchPinDir dir("old");
+  ASSERT_EQ(::mkdir(dir.path().c_str(), 0700), 0);
+  // A previous version's counters map: the first 7 counters, no foreign_unicast.
+  const uint32_t old_size = 7 * 8;
+  int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, DMPD_STEER_COUNTERS_MAP, 4, old_size, 1,
+                          nullptr);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  const int cpus = libbpf_num_possible_cpus();
+  std::vector<uint64_t> values(static_cast<size_t>(cpus) * 7, 0);
+  values[6] = 4;  // no_socket on CPU 0
+  if (cpus > 1) values[7 + 6] = 1;
+  __u32 key = 0;
+  ASSERT_EQ(bpf_map_update_elem(fd, &key, values.data(), BPF_ANY), 0);
+  ASSERT_EQ(bpf_obj_pin(fd, (dir.path() + "/counters").c_str()), 0);
+  ::close(fd);
+  auto left = ReadLeftoverCounters(dir.path(), nullptr);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_EQ(left->counters.no_socket, cpus > 1 ? 5u : 4u);
+  EXPECT_EQ(left->counters.foreign_unicast, 0u);
+
+  // A pin that is not a counters map of ours is left out, not misread.
+  ScratchPinDir other("other");
+  ASSERT_EQ(::mkdir(other.path().c_str(), 0700), 0);
+  fd = bpf_map_create(BPF_MAP_TYPE_HASH, "not_ours", 4, 8, 4, nullptr);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(bpf_obj_pin(fd, (other.path() + "/counters").c_str()), 0);
+  ::close(fd);
+  left = ReadLeftoverCounters(other.path(), nullptr);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_TRUE(left->sources.empty());
+  EXPECT_EQ(Total(left->counters), 0u);
 }
 
 TEST_F(SteerProgTest, UnconfiguredSteersWithDefaults) {

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Hostile input from the wire (REL-1, DP-3): frames with the DMPD EtherType that are
 truncated, carry a bad version, a payload length past the frame end, or another cluster
-id, sent from the neighbour's namespace with a raw socket, are counted exactly
-(xdp.malformed, xdp.other_cluster) and dropped; control frames of an unknown kind are
+id, or are unicast to a MAC that is not the port's (as a switch floods an unknown
+unicast), sent from the neighbour's namespace with a raw socket, are counted exactly
+(xdp.malformed, xdp.other_cluster, xdp.foreign_unicast) and dropped; control frames of an unknown kind are
 counted by the daemon (daemon.rejected.unknown_kind); the daemon keeps working (status
 answers, the neighbour's hellos keep arriving, valid frames, 802.1Q-tagged ones too, still
 counted).
@@ -13,8 +14,12 @@ from labkit import TestFailure, check, neighbour, port_of, run_test, say, wait_u
 
 TARGET, SENDER, IFNAME = 2, 1, "p0"
 COUNT = 200  # of each kind
+# Locally administered unicast that no lab port has: the bridge never learns it, so it
+# floods these frames to every port, the target's included.
+FOREIGN_MAC = "02:ee:00:00:77:01"
 
-# (inject type, extra args, counter path in the target port's status, expected growth)
+# (inject type, extra args, counter path in the target port's status); sent to the target
+# port's MAC unless the args give another --dst
 CASES = [
     ("truncated", ["--truncate-to", 0], ("xdp", "malformed")),
     ("truncated", ["--truncate-to", 19], ("xdp", "malformed")),
@@ -29,7 +34,15 @@ CASES = [
     ("data", ["--dst-node", 0x7777], ("xdp", "not_for_node")),
     # ...and a data frame too short to say whom it is for is malformed.
     ("data", ["--dst-node", TARGET, "--payload-len", 4], ("xdp", "malformed")),
+    # DP-3: unicast to another MAC (flooded by the switch) is dropped before anything
+    # else is looked at, even a valid data frame for this very node.
+    ("hello", ["--dst", FOREIGN_MAC], ("xdp", "foreign_unicast")),
+    ("data", ["--dst", FOREIGN_MAC, "--dst-node", TARGET], ("xdp", "foreign_unicast")),
 ]
+
+
+def dst_args(default, extra):
+    return [] if "--dst" in extra else ["--dst", default]
 
 
 def get(port, path):
@@ -55,7 +68,7 @@ def body(lab):
         dropped0 = lab.peer_tx_dropped(TARGET, IFNAME)
         # Paced: a burst faster than the port's XDP ring drains would be dropped by the
         # switch before the program sees it (counted below, but not the point here).
-        out = lab.inject(SENDER, IFNAME, "-t", kind, "-c", COUNT, "--dst", dst,
+        out = lab.inject(SENDER, IFNAME, "-t", kind, "-c", COUNT, *dst_args(dst, extra),
                          "--cluster", lab.cluster_id, "--node", SENDER, "--rate", 20000,
                          *extra)
         check(out["sent"] == COUNT, f"{kind}: sent {out['sent']} of {COUNT}")
@@ -105,7 +118,7 @@ def body(lab):
 
     # A burst of everything at once, then valid frames are still counted.
     for kind, extra, _ in CASES:
-        lab.inject(SENDER, IFNAME, "-t", kind, "-c", 2000, "--dst", dst, "--cluster",
+        lab.inject(SENDER, IFNAME, "-t", kind, "-c", 2000, *dst_args(dst, extra), "--cluster",
                    lab.cluster_id, *extra)
     before = port_of(lab.status(TARGET), IFNAME)
     lab.inject(SENDER, IFNAME, "-t", "data", "-c", COUNT, "--dst", dst, "--cluster",

@@ -11,7 +11,7 @@ import json
 from labkit import check, nsenter, port_of, run, run_test, say, wait_until
 
 COUNTERS = ("redirected_control", "redirected_data", "passed_to_kernel", "malformed",
-            "other_cluster", "not_for_node", "no_socket")
+            "other_cluster", "not_for_node", "no_socket", "foreign_unicast")
 
 
 def net_show_ids(lab, n):

@@ -5,8 +5,11 @@
 1. SIGTERM: exit 0, no XDP program left on any port, pin dir and control socket gone,
    the ports keep their kernel traffic (ping).
 2. Start again: neighbours heard again in both directions.
-3. SIGKILL: the program stays attached (stale); a new daemon on the same ports replaces
-   it and works (neighbours heard again).
+3. SIGKILL: the program stays attached (stale) and keeps counting: DMPD frames injected
+   in the gap are dropped as no_socket in the pinned counters. A new daemon on the same
+   ports carries those counters over (status `xdp` includes them, `xdp_carried_over` shows
+   them, one log line says so), replaces the program and the pins, and works (neighbours
+   heard again). A second SIGKILL + restart carries both gaps over (nothing lost).
 4. A foreign XDP program on one port: the daemon refuses to start, says which interface
    and that the program is not dmpd's (name and id), leaves it attached (same id) and
    leaves no program of its own on the other ports. The foreign program is removed at the
@@ -16,11 +19,14 @@
 import json
 from pathlib import Path
 
-from labkit import build_dir, check, neighbour, port_of, run, run_test, say, wait_until
+from labkit import (build_dir, check, neighbour, nsenter, port_of, run, run_test, say,
+                    wait_until)
 
 VICTIM = 2
 PEER = 1
 FOREIGN_IF = "p1"
+GAP_IF = "p0"   # the port that receives frames while no daemon runs
+GAP_FRAMES = 300
 
 
 def heard(lab, listener, speaker):
@@ -83,6 +89,76 @@ def attach_foreign(lab, n, ifname):
     return pid, prog["name"], detach
 
 
+def pinned_counters(lab, n, ifname, name="counters"):
+    """Sums over CPUs of a pinned counters map, by BTF field name; None if no such pin."""
+    path = f"{lab.pin_dir(n)}/{ifname}/{name}"
+    p = run(nsenter(lab.netns(n), ["bpftool", "-j", "map", "dump", "pinned", path]),
+            check_rc=False)
+    if p.returncode != 0:
+        return None
+    sums = {}
+    for entry in json.loads(p.stdout):
+        values = entry["formatted"].get("values") or [{"value": entry["formatted"]["value"]}]
+        for v in values:
+            for k, x in v["value"].items():
+                sums[k] = sums.get(k, 0) + x
+    return sums
+
+
+def pinned_map_id(lab, n, ifname, name):
+    path = f"{lab.pin_dir(n)}/{ifname}/{name}"
+    return json.loads(run(nsenter(lab.netns(n), ["bpftool", "-j", "map", "show", "pinned",
+                                                 path])).stdout)["id"]
+
+
+def inject_in_gap(lab):
+    """Sends GAP_FRAMES hellos from the peer to the victim's GAP_IF (unicast to its MAC) while
+    the victim has no daemon; returns the stale program's no_socket count afterwards (read
+    by pin path), which must have grown by at least GAP_FRAMES."""
+    before = pinned_counters(lab, VICTIM, GAP_IF)
+    check(before is not None, f"node {VICTIM} {GAP_IF}: no pinned counters after SIGKILL")
+    out = lab.inject(PEER, GAP_IF, "-t", "hello", "-c", GAP_FRAMES, "--dst",
+                     lab.mac(VICTIM, GAP_IF), "--cluster", lab.cluster_id, "--rate", 20000)
+    check(out["sent"] == GAP_FRAMES, f"injected {out['sent']} of {GAP_FRAMES}")
+    dropped = lab.peer_tx_dropped(VICTIM, GAP_IF)
+    after = wait_until(lambda: (lambda c: c if c["no_socket"] - before["no_socket"] >=
+                                GAP_FRAMES - dropped else None)(
+        pinned_counters(lab, VICTIM, GAP_IF)), 10, "the stale program to count the gap")
+    say(f"gap: {GAP_FRAMES} frames injected, stale no_socket {before['no_socket']} -> "
+        f"{after['no_socket']}")
+    return after
+
+
+def check_carried(lab, gap_counts, floor):
+    """After a restart: xdp_carried_over holds at least what the stale program had counted
+    (gap_counts, read just before the restart) and `floor`; xdp includes it."""
+    st = lab.status(VICTIM)
+    p = port_of(st, GAP_IF)
+    carried = p.get("xdp_carried_over")
+    check(carried is not None, f"no xdp_carried_over in the status of {GAP_IF}")
+    for k, v in gap_counts.items():
+        check(carried[k] >= v, f"{GAP_IF}: xdp_carried_over.{k} = {carried[k]}, the stale "
+                               f"program had counted {v}")
+        check(p["xdp"][k] >= carried[k], f"{GAP_IF}: xdp.{k} = {p['xdp'][k]} does not "
+                                         f"include the carried {carried[k]}")
+    check(carried["no_socket"] >= floor, f"{GAP_IF}: carried no_socket {carried['no_socket']}"
+                                         f" < {floor}")
+    # The pins are the new program's now, and the carried values are pinned beside them.
+    new_maps = json.loads(run(["bpftool", "-j", "prog", "show", "id",
+                               p["xdp_prog_id"]]).stdout)["map_ids"]
+    check(pinned_map_id(lab, VICTIM, GAP_IF, "counters") in new_maps,
+          f"{GAP_IF}: the counters pin is not the new program's map")
+    pinned_carried = pinned_counters(lab, VICTIM, GAP_IF, "carried")
+    check(pinned_carried == carried, f"{GAP_IF}: carried pin {pinned_carried}, status "
+                                     f"{carried}")
+    log = lab.daemon_log(VICTIM, lines=200)
+    lines = [l for l in log.splitlines() if f"{GAP_IF}: carried over" in l]
+    check(lines and f"no_socket={carried['no_socket']}" in lines[-1],
+          f"no log line saying what was carried for {GAP_IF}:\n{log}")
+    say(f"carried over: {lines[-1].split('INFO', 1)[-1].strip()}")
+    return carried
+
+
 def body(lab):
     wait_until(lambda: hears_again(lab, PEER, VICTIM, {}) and
                hears_again(lab, VICTIM, PEER, {}), 20, "both nodes to hear each other")
@@ -129,6 +205,7 @@ def body(lab):
           f"node {VICTIM}: after SIGKILL the programs should stay attached: {stale}, "
           f"were {old_ids}")
     ping_all(lab, PEER, VICTIM)  # the stale program passes IP on
+    gap = inject_in_gap(lab)
     before = heard(lab, PEER, VICTIM)
     p = lab.lab("start", VICTIM, timeout=120, check_rc=False)
     check(p.returncode == 0, f"node {VICTIM}: dmpdd did not start after a SIGKILL "
@@ -150,6 +227,19 @@ def body(lab):
                f"node {PEER} to hear node {VICTIM} after the restart from SIGKILL")
     wait_until(lambda: hears_again(lab, VICTIM, PEER, {}), 20,
                f"node {VICTIM} to hear node {PEER} after the restart from SIGKILL")
+    carried = check_carried(lab, gap, GAP_FRAMES)
+
+    # 3b. Killed again: what this run carried is not lost with it.
+    say("3b. SIGKILL again")
+    lab.lab("stop", "--kill", VICTIM, timeout=60)
+    gap2 = inject_in_gap(lab)
+    check(pinned_counters(lab, VICTIM, GAP_IF, "carried") == carried,
+          "the carried pin changed while no daemon ran")
+    lab.lab("start", VICTIM, timeout=120)
+    carried2 = check_carried(lab, {k: gap2[k] + carried[k] for k in gap2},
+                             carried["no_socket"] + GAP_FRAMES)
+    say(f"after the second restart: carried no_socket {carried2['no_socket']} (first gap "
+        f"{carried['no_socket']})")
 
     # 4. A foreign program.
     say("4. foreign program")

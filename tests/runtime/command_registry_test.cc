@@ -53,7 +53,7 @@ TEST(CommandRegistry, StatusSectionsBuildOnEachOther) {
 // in a request used to abort the daemon from json::dump()).
 TEST(CommandRegistry, AnyBytesGiveValidJson) {
   CommandRegistry r = MakeRegistry();
-  for (const std::string request :
+  for (const std::string& request :
        {std::string("st\xe9tus\n"), std::string("echo p\xff\n"), std::string("sta\0tus\n", 8),
         std::string(""), std::string("\n"), std::string("   "), std::string(70000, '\xc3'),
         std::string("throws")}) {

@@ -5,6 +5,7 @@
 #ifndef DMPD_TESTS_SUPPORT_FRAME_BUILDER_H_
 #define DMPD_TESTS_SUPPORT_FRAME_BUILDER_H_
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -23,10 +24,12 @@ class FrameBuilder {
   FrameBuilder& ClaimedPayloadLen(uint16_t n) { claimed_len_ = n; return *this; }
   // Pads the frame with zeros up to the Ethernet minimum (60 bytes without FCS).
   FrameBuilder& PadToMinimum() { pad_ = true; return *this; }
+  // Destination MAC (default broadcast).
+  FrameBuilder& Dst(std::array<uint8_t, 6> mac) { dst_ = mac; return *this; }
 
   std::vector<uint8_t> Build() const {
-    std::vector<uint8_t> f = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,   // dst: broadcast
-                              0x02, 0x00, 0x00, 0x00, 0x00, 0x01};  // src: local admin
+    std::vector<uint8_t> f(dst_.begin(), dst_.end());
+    for (uint8_t b : {0x02, 0x00, 0x00, 0x00, 0x00, 0x01}) f.push_back(b);  // src: local admin
     for (uint16_t tpid : tags_) {
       Append16(f, tpid);
       Append16(f, 0x0005);  // TCI: VLAN 5
@@ -49,6 +52,7 @@ class FrameBuilder {
     f.push_back(static_cast<uint8_t>(v));
   }
 
+  std::array<uint8_t, 6> dst_{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   uint16_t ethertype_ = DMPD_ETHERTYPE_DEFAULT;
   std::vector<uint16_t> tags_;
   FrameHeader header_{.kind = DMPD_KIND_HELLO, .cluster_id = 1, .sender_node = 2};

@@ -80,5 +80,21 @@ TEST(DaemonConfig, HelpIsNotAnError) {
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("usage: dmpdd"));
 }
 
+TEST(DaemonConfig, PortHardeningSettingsDefaultOffAndParse) {
+  auto c = ParseDaemonArgs({"--node", "1", "--interfaces", "a"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->accept_foreign_unicast);  // DP-3: foreign unicast dropped by default
+  EXPECT_FALSE(c->allow_generic_xdp);       // generic XDP refused by default
+  c = ParseDaemonArgs({"--node", "1", "--interfaces", "a", "--accept-foreign-unicast", "true",
+                       "--allow_generic_xdp=yes"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->accept_foreign_unicast);
+  EXPECT_TRUE(c->allow_generic_xdp);
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--allow-generic-xdp", "maybe"}),
+              HasSubstr("for allow_generic_xdp: expected true or false"));
+  EXPECT_THAT(DaemonUsage(), HasSubstr("accept_foreign_unicast"));
+  EXPECT_THAT(DaemonUsage(), HasSubstr("allow_generic_xdp"));
+}
+
 }  // namespace
 }  // namespace dmpd

@@ -140,8 +140,10 @@ void PrintStatus(const json& s) {
                            "KERNEL RX pkts/bytes", "KERNEL TX pkts/bytes", "XDP→SOCKET",
                            "XDP→KERNEL"});
   dmpd::TextTable drops({"PORT", "IF", "IMISSED", "SOCKET LOST", "XDP MALFORMED",
-                         "XDP OTHER CLUSTER", "XDP NOT FOR NODE", "XDP NO SOCKET",
-                         "DAEMON REJECTED", "KERNEL RX DROP"});
+                         "XDP OTHER CLUSTER", "XDP NOT FOR NODE", "XDP FOREIGN UCAST",
+                         "XDP NO SOCKET",
+                         "DAEMON REJECTED",
+                         "KERNEL RX DROP"});
   auto both = [](const json& group, const char* packets, const char* bytes) {
     return Num(group[packets]) + " / " + Num(group[bytes]);
   };
@@ -160,8 +162,10 @@ void PrintStatus(const json& s) {
     for (const auto& [reason, n] : p["daemon"]["rejected"].items()) rejected += n.get<uint64_t>();
     drops.Add({index, ifname, Num(p["pmd"]["imissed"]),
                Sum(p["xsk"], {"rx_dropped", "rx_ring_full"}), Sum(x, {"malformed"}),
-               Sum(x, {"other_cluster"}), Sum(x, {"not_for_node"}), Sum(x, {"no_socket"}),
-               std::to_string(rejected), Num(p["kernel"]["rx_dropped"])});
+               Sum(x, {"other_cluster"}), Sum(x, {"not_for_node"}),
+               Sum(x, {"foreign_unicast"}), Sum(x, {"no_socket"}),
+               std::to_string(rejected),
+               Num(p["kernel"]["rx_dropped"])});
   }
   std::cout << ports.Render() << "\n" << traffic.Render() << "\n" << drops.Render() << "\n";
   dmpd::TextTable neigh({"PORT", "IF", "NEIGHBOUR NODE", "NEIGHBOUR PORT", "MAC", "HELLOS",

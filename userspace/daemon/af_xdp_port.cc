@@ -10,9 +10,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "userspace/daemon/dense_mempool.h"
 #include "userspace/daemon/log.h"
 #include "userspace/daemon/xsk_sockets.h"
+#include "userspace/xdp/bpffs.h"
+#include "userspace/xdp/interface_facts.h"
 
 namespace dmpd {
 namespace {
@@ -32,9 +35,14 @@ absl::StatusOr<std::unique_ptr<AfXdpPort>> AfXdpPort::Open(const PortOptions& op
     return absl::NotFoundError(
         absl::StrCat("no interface ", options.ifname, " in this network namespace"));
   }
+  // Before anything is created for it: no lock file, pin or PMD for a refused interface.
+  auto facts = ReadInterfaceFacts(options.ifname);
+  if (!facts.ok()) return facts.status();
+  if (absl::Status s = CheckPortInterface(*facts); !s.ok()) return s;
   auto lock = InterfaceLock::Acquire(options.lock_dir, options.ifname);
   if (!lock.ok()) return lock.status();
   std::unique_ptr<AfXdpPort> port(new AfXdpPort(options, ifindex, *std::move(lock)));
+  if (absl::Status s = EnsurePinDir(options.pin_dir); !s.ok()) return s;
   if (absl::Status s = port->CheckExistingProgram(); !s.ok()) return s;
   if (absl::Status s = port->StartPmd(); !s.ok()) return s;
   if (absl::Status s = port->AdoptProgram(); !s.ok()) return s;
@@ -44,7 +52,7 @@ absl::StatusOr<std::unique_ptr<AfXdpPort>> AfXdpPort::Open(const PortOptions& op
 absl::Status AfXdpPort::CheckExistingProgram() {
   auto attached = QueryAttachedProgram(ifindex_);
   if (!attached.ok()) return attached.status();
-  if (!attached->has_value()) return absl::OkStatus();
+  if (!attached->has_value()) return CarryOverCounters(nullptr);  // pins may outlive it
   const AttachedProgram& prog = **attached;
   if (!IsSteerProgram(prog)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -58,7 +66,21 @@ absl::Status AfXdpPort::CheckExistingProgram() {
   Log(LogLevel::kWarning, "port",
       absl::StrCat(options_.ifname, ": replacing stale dmpd_steer program id ", prog.id,
                    " left by a previous run"));
+  // Its counters first: it kept counting (no_socket drops) while no daemon ran.
+  if (absl::Status s = CarryOverCounters(&prog); !s.ok()) return s;
   return DetachProgram(ifindex_, prog);
+}
+
+absl::Status AfXdpPort::CarryOverCounters(const AttachedProgram* stale) {
+  auto leftover = ReadLeftoverCounters(options_.pin_dir, stale);
+  if (!leftover.ok()) return leftover.status();
+  if (leftover->sources.empty()) return absl::OkStatus();
+  carried_ = leftover->counters;
+  Log(LogLevel::kInfo, "port",
+      absl::StrCat(options_.ifname, ": carried over the previous run's XDP counters (",
+                   FormatNonZeroCounters(carried_), ") from ",
+                   absl::StrJoin(leftover->sources, ", ")));
+  return absl::OkStatus();
 }
 
 absl::Status AfXdpPort::StartPmd() {
@@ -114,10 +136,17 @@ absl::Status AfXdpPort::AdoptProgram() {
         absl::StrCat(options_.ifname, ": the PMD started but dmpd_steer is not attached"));
   }
   program_ = **attached;
+  // The PMD attaches with no mode flag, so the kernel chose; refused here, the destructor
+  // detaches it again.
+  if (absl::Status s = CheckXdpMode(options_.ifname, program_.mode, options_.allow_generic_xdp);
+      !s.ok()) {
+    return s;
+  }
   auto maps = SteerMaps::Open(program_);
   if (!maps.ok()) return maps.status();
   maps_.emplace(*std::move(maps));
-  if (absl::Status s = maps_->Configure(options_.steer); !s.ok()) return s;
+  maps_->SetCarriedOver(carried_);
+  if (absl::Status s = maps_->Configure(options_.steer, mac_); !s.ok()) return s;
   return maps_->Pin(options_.pin_dir);
 }
 
@@ -128,6 +157,9 @@ AfXdpPort::~AfXdpPort() {
     rte_eth_dev_close(port_id_);  // the PMD detaches the program it attached
   }
   if (vdev_created_) rte_vdev_uninit(vdev_name_.c_str());
+  // Made by EnsurePinDir even if we failed before pinning; kept if anything is in it (a
+  // crashed run's pins that we did not get to replace still hold its counters).
+  ::rmdir(options_.pin_dir.c_str());
   if (pool_ != nullptr) rte_mempool_free(pool_);
   // Never leave our program behind, even if the PMD did not remove it (REL-3).
   auto attached = QueryAttachedProgram(ifindex_);

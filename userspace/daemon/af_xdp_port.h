@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // AfXdpPort: one kernel interface served by DPDK's af_xdp PMD with our steering program.
-// Opening it checks what is already attached (replacing a stale dmpd program, refusing a
-// foreign one), brings the PMD port up, configures and pins the program's maps. The
-// destructor undoes all of it: the interface is left as the kernel's alone (REL-3).
+// Opening it refuses interfaces that cannot be ports (loopback, no unicast Ethernet MAC),
+// checks what is already attached (replacing a stale dmpd program after carrying its
+// counters over, refusing a foreign one), brings the PMD port up, refuses generic XDP
+// unless allowed, configures and pins the program's maps. The destructor undoes all of
+// it: the interface is left as the kernel's alone (REL-3).
 #ifndef DMPD_USERSPACE_DAEMON_AF_XDP_PORT_H_
 #define DMPD_USERSPACE_DAEMON_AF_XDP_PORT_H_
 
@@ -28,6 +30,8 @@ struct PortOptions {
   std::string lock_dir;
   unsigned mbufs = 4096;
   SteerSettings steer;
+  // Generic (skb) XDP is refused unless allowed: a driver without native XDP.
+  bool allow_generic_xdp = false;
 };
 
 class AfXdpPort {
@@ -45,6 +49,9 @@ class AfXdpPort {
   rte_mempool* pool() const { return pool_; }
   const AttachedProgram& program() const { return program_; }
   const SteerMaps& maps() const { return *maps_; }
+  // What the previous run's program counted after that run died (zero if none): already
+  // included in maps().ReadCounters(), shown apart so an operator sees where it came from.
+  const dmpd_steer_counters& xdp_carried_over() const { return maps_->carried_over(); }
   const std::string& pin_dir() const { return options_.pin_dir; }
   // The AF_XDP socket the PMD opened for queue 0 (-1 if it could not be identified).
   int xsk_fd() const { return xsk_fd_; }
@@ -53,6 +60,7 @@ class AfXdpPort {
   AfXdpPort(PortOptions options, int ifindex, InterfaceLock lock)
       : options_(std::move(options)), ifindex_(ifindex), lock_(std::move(lock)) {}
   absl::Status CheckExistingProgram();
+  absl::Status CarryOverCounters(const AttachedProgram* stale);
   absl::Status StartPmd();
   absl::Status AdoptProgram();
 
@@ -66,6 +74,7 @@ class AfXdpPort {
   MacAddress mac_{};
   int xsk_fd_ = -1;
   AttachedProgram program_;
+  dmpd_steer_counters carried_{};
   std::optional<SteerMaps> maps_;
 };
 

@@ -162,6 +162,8 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
     }
     return Invalid(key, value, "error, warning, info or debug");
   }
+  if (key == "accept_foreign_unicast") return ParseBool(key, value, c.accept_foreign_unicast);
+  if (key == "allow_generic_xdp") return ParseBool(key, value, c.allow_generic_xdp);
   return absl::InvalidArgumentError(absl::StrCat("unknown setting '", raw_key, "'"));
 }
 
@@ -249,7 +251,11 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   sample_interval_ms       monitoring sampling interval (default 1000)
   history_length           samples kept per port and node (default 300)
   port_bandwidth_mbps      link bandwidth for ports reporting no speed, e.g. veth (default none)
-  max_neighbours           (node, port) pairs remembered over all ports (default 4096)
+  accept_foreign_unicast   take DMPD frames unicast to other MACs, for a device that rewrites
+                           MACs (default false: dropped in XDP, counted foreign_unicast)
+  allow_generic_xdp        run on ports whose driver has no native XDP, in generic (skb)
+                           mode (default false: such ports are refused)
+  max_neighbours           neighbour entries (local port, node, port) kept (default 4096)
   control_max_clients      open control connections; the oldest is closed for a new one (default 64)
   metrics_max_clients      open /metrics connections, likewise (default 32)
   client_timeout_ms        a control or metrics client's whole exchange (default 1000)

@@ -42,10 +42,16 @@ struct DaemonConfig {
   // BW of eq. (3) for ports that report no link speed (veth); 0: not configured.
   uint64_t port_bandwidth_mbps = 0;
   // Bounds on what outsiders can make the daemon hold (REL-5).
-  uint32_t max_neighbours = 4096;  // (node, port) pairs over all ports
+  uint32_t max_neighbours = 4096;  // (local port, node, port) entries
   uint32_t control_max_clients = 64;
   uint32_t metrics_max_clients = 32;
   uint32_t client_timeout_ms = 1000;  // a control or metrics client's whole exchange
+
+  // DP-3: DMPD frames unicast to another MAC are dropped in XDP unless this is set (nodes
+  // behind a device that rewrites destination MACs).
+  bool accept_foreign_unicast = false;
+  // Ports whose driver has no native XDP are refused unless this is set (generic mode).
+  bool allow_generic_xdp = false;
 
   friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
 };

@@ -57,7 +57,9 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
                      .steer = {.ethertype = config.ethertype,
                                .cluster_id = config.cluster_id,
                                .filter_other_clusters = config.filter_other_clusters,
-                               .local_node = config.node}};
+                               .local_node = config.node,
+                               .accept_foreign_unicast = config.accept_foreign_unicast},
+                     .allow_generic_xdp = config.allow_generic_xdp};
     auto port = AfXdpPort::Open(opts);
     if (!port.ok()) return port.status();
     ports_.push_back(*std::move(port));

@@ -21,11 +21,7 @@ void ReportDataPlane(const DataPlane& dp, const ControlChannel& channel,
     rte_eth_stats st{};
     rte_eth_stats_get(p.port_id(), &st);
     json xdp = json::object();
-    if (auto xc = p.maps().ReadCounters(); xc.ok()) {
-#define DMPD_JSON_COUNTER(name, desc) xdp[#name] = xc->name;
-      DMPD_STEER_COUNTERS(DMPD_JSON_COUNTER)
-#undef DMPD_JSON_COUNTER
-    }
+    if (auto xc = p.maps().ReadCounters(); xc.ok()) xdp = CountersByName(*xc);
     // The kernel's view of the same interface, read now (not from the last sample) so
     // that it lines up with the PMD and XDP columns beside it.
     const monitor::KernelPortView k = kernel_ports.Read(p.ifname());
@@ -74,6 +70,7 @@ void ReportDataPlane(const DataPlane& dp, const ControlChannel& channel,
           {"tx_errors", st.oerrors},
           {"rx_nombuf", st.rx_nombuf}}},
         {"xdp", xdp},
+        {"xdp_carried_over", CountersByName(p.xdp_carried_over())},
         {"xsk", xsk},
         {"kernel", kernel},
         {"daemon",

@@ -60,7 +60,7 @@ void ConnectionServer::AcceptAll() {
     ++stats_.accepted;
     if (connections_.size() >= limits_.max_clients) {
       ++stats_.evicted;
-      Close(oldest_first_.front());
+      Close(EvictionVictim());
     }
     const int raw = fd.get();
     if (!loop_.Watch(raw, EPOLLIN | EPOLLRDHUP, [this, raw](uint32_t ev) { OnReady(raw, ev); })
@@ -75,7 +75,19 @@ void ConnectionServer::AcceptAll() {
       ++stats_.timed_out;
       Close(raw);
     });
+    // A client that sent its request with the connect is served now, before a storm of
+    // further connects can push it out.
+    ReadRequest(c);
   }
+}
+
+int ConnectionServer::EvictionVictim() const {
+  // The oldest connection that has sent nothing yet; else the oldest.
+  for (int fd : oldest_first_) {
+    const Connection& c = connections_.at(fd);
+    if (c.in.empty() && c.out.empty()) return fd;
+  }
+  return oldest_first_.front();
 }
 
 void ConnectionServer::OnReady(int fd, uint32_t events) {

@@ -3,8 +3,9 @@
 // metrics port), served from the EventLoop without ever blocking it (REL-5). Each
 // connection sends one request and gets one reply, then is closed. Every connection has a
 // deadline for the whole exchange; at most `max_clients` are open, and when one more
-// arrives the oldest is closed to make room, so idle or trickling clients can only ever
-// cost each other their place, never delay a client that talks; a request longer than
+// arrives the oldest that has sent nothing (else the oldest) is closed to make room, and a
+// new connection's request is read at once: idle or trickling clients can only ever cost
+// each other their place, never delay a client that talks; a request longer than
 // `max_request_bytes` is answered with the protocol's too-large reply and closed.
 #ifndef DMPD_USERSPACE_RUNTIME_CONNECTION_SERVER_H_
 #define DMPD_USERSPACE_RUNTIME_CONNECTION_SERVER_H_
@@ -80,6 +81,7 @@ class ConnectionServer {
       : loop_(loop), listen_(std::move(listening)), limits_(limits), protocol_(std::move(protocol)) {}
 
   void AcceptAll();
+  int EvictionVictim() const;
   void OnReady(int fd, uint32_t events);
   void ReadRequest(Connection& c);
   void StartReply(Connection& c, std::string reply);
