@@ -14,6 +14,8 @@ packages=(
   nlohmann-json3-dev
   # lab and end-to-end tests
   iproute2 iputils-ping ethtool python3 curl procps util-linux tshark prometheus
+  # dmpd-lab partition (nftables bridge family)
+  nftables
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -7,9 +7,9 @@ find_program(DMPD_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
 execute_process(COMMAND ${CMAKE_C_COMPILER} -print-multiarch
                 OUTPUT_VARIABLE DMPD_MULTIARCH OUTPUT_STRIP_TRAILING_WHITESPACE)
 
-function(dmpd_bpf_object name source)
+# The compile rule alone: NAME.bpf.o from SOURCE (further arguments: headers it depends on).
+function(dmpd_bpf_compile name source)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
-  set(skel ${CMAKE_CURRENT_BINARY_DIR}/${name}.skel.h)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${DMPD_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86
@@ -21,6 +21,12 @@ function(dmpd_bpf_object name source)
     IMPLICIT_DEPENDS C ${CMAKE_CURRENT_SOURCE_DIR}/${source}
     COMMENT "BPF ${name}.bpf.o"
     VERBATIM)
+endfunction()
+
+function(dmpd_bpf_object name source)
+  set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
+  set(skel ${CMAKE_CURRENT_BINARY_DIR}/${name}.skel.h)
+  dmpd_bpf_compile(${name} ${source} ${ARGN})
   add_custom_command(
     OUTPUT ${skel}
     COMMAND ${DMPD_BPFTOOL} gen skeleton ${obj} name ${name} > ${skel}
@@ -32,4 +38,12 @@ function(dmpd_bpf_object name source)
   add_dependencies(${name}_skel ${name}_skel_gen)
   target_include_directories(${name}_skel INTERFACE ${CMAKE_CURRENT_BINARY_DIR})
   target_link_libraries(${name}_skel INTERFACE PkgConfig::LIBBPF)
+endfunction()
+
+# dmpd_bpf_plain_object(NAME SOURCE) builds NAME.bpf.o only (target NAME_bpf, part of
+# `all`), for programs that a tool loads from the file (bpftool, tc) rather than a
+# skeleton: the lab's loss program.
+function(dmpd_bpf_plain_object name source)
+  dmpd_bpf_compile(${name} ${source} ${ARGN})
+  add_custom_target(${name}_bpf ALL DEPENDS ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
 endfunction()

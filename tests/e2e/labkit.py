@@ -18,6 +18,7 @@ deadline into exceptions so `finally` always tears the lab down, and exits 0 / 1
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -149,6 +150,11 @@ class Lab:
         left += ns
         links = json.loads(run(["ip", "-j", "link", "show"]).stdout)
         left += [l["ifname"] for l in links if l["ifname"].startswith(f"{self.name}-")]
+        # `dmpd-lab partition` makes an nftables table named after the lab.
+        if shutil.which("nft"):
+            table = f"dmpd_lab_{self.name}"
+            if table in run(["nft", "list", "tables"]).stdout.split():
+                left.append(f"nft table bridge {table}")
         if left:
             say(f"WARNING: lab {self.name} left behind: {left}")
         return left
