@@ -25,11 +25,10 @@
 #include "absl/status/status.h"
 #include "common/byte_order.h"
 #include "common/decode_error.h"
+#include "common/mac_address.h"
 #include "common/tlv_codec.h"
 
 namespace dmpd {
-
-using MacAddress = std::array<uint8_t, 6>;
 
 // Ratios (utilisation, loss, load in 0..1) travel as parts per million in a u32: exact
 // integers on the wire and in tests, 1 ppm resolution, room for values above 1.

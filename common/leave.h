@@ -21,7 +21,8 @@ namespace dmpd {
   X(kLcoreStalled, 3, "lcore_stalled") /* a worker lcore stopped polling */ \
   X(kMemoryLimit, 4, "memory_limit")                                        \
   X(kCpuLimit, 5, "cpu_limit")                                              \
-  X(kOperator, 6, "operator") /* dmpdctl asked it to leave */
+  X(kOperator, 6, "operator") /* dmpdctl asked it to leave */             \
+  X(kSustainedLoss, 7, "sustained_loss") /* a port kept losing frames */
 
 enum LeaveReason : uint8_t {
 #define DMPD_LEAVE_REASON_ENUM(e, value, name) e = value,

@@ -11,7 +11,7 @@
    about 20,000 frames/s, at a target restarted with `--set max_neighbours=1000`: the
    table stops at its bound (neighbour_table.entries == 1000, refused > 0), the port lists
    at most 64 neighbours and gives neighbours_total, the daemon's RSS grows by less than
-   30 MB, and `status` stays small (< 256 KB) and quick (< 500 ms). The real neighbours are
+   64 MB (ASan build), and `status` stays small (< 256 KB) and quick (< 500 ms). The real neighbours are
    still listed afterwards.
 
 The contract (status JSON): "neighbour_table": {entries, max, refused, expired};
@@ -48,7 +48,10 @@ FLOOD_RATE = 20_000
 FLOOD_FIRST_NODE = 10_000  # forged nodes 10000..34999, 4 ports each
 MAX_NEIGHBOURS = 1000
 PORT_LIST_LIMIT = 64
-RSS_GROWTH_LIMIT_KB = 30 * 1024
+# The suite runs an ASan build, whose quarantine keeps freed memory (here: the forged
+# neighbours that were stored, expired and freed) for a while, so RSS grows by a few tens
+# of MB even with the table at its bound; without the bound it grew by 300+ MB.
+RSS_GROWTH_LIMIT_KB = 64 * 1024
 STATUS_SIZE_LIMIT = 256 * 1024
 STATUS_TIME_LIMIT_S = 0.5
 

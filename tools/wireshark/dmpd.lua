@@ -22,7 +22,7 @@ local TLVS = {
 }
 local LEAVE_REASONS = {
   [1] = "shutdown", [2] = "all_ports_down", [3] = "lcore_stalled", [4] = "memory_limit",
-  [5] = "cpu_limit", [6] = "operator",
+  [5] = "cpu_limit", [6] = "operator", [7] = "sustained_loss",
 }
 local F_AUTH, F_SEGMENT, TLV_CRITICAL = 0x0001, 0x0002, 0x8000
 

@@ -587,8 +587,9 @@ void ClusterNode::Tick() {
   if (role_ == Role::kMaster) RefreshOwnEntry();
 }
 
-void ClusterNode::Leave(uint8_t reason) {
+void ClusterNode::Leave(uint8_t reason, std::string note) {
   if (role_ == Role::kLeft) return;
+  left_note_ = std::move(note);
   ++stats_.leaves;
   if (role_ == Role::kMaster) StepDown();
   timers_.Cancel(election_timer_);
@@ -605,6 +606,7 @@ void ClusterNode::Join() {
   if (role_ != Role::kLeft) return;
   ++stats_.rejoins;
   left_reason_ = 0;
+  left_note_.clear();
   left_by_health_ = false;
   role_ = master_.has_value() ? Role::kFollower : Role::kJoining;
   master_heard_ns_ = timers_.NowNs();

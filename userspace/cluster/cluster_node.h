@@ -108,8 +108,9 @@ class ClusterNode {
   ClusterNode(const ClusterNode&) = delete;
   ClusterNode& operator=(const ClusterNode&) = delete;
 
-  // MON-7 and operators: leave with `reason` (LeaveReason) / rejoin.
-  void Leave(uint8_t reason);
+  // MON-7 and operators: leave with `reason` (LeaveReason; `note` is an operator's text,
+  // shown on this node only) / rejoin.
+  void Leave(uint8_t reason, std::string note = "");
   void Join();
   // The health verdict of each monitoring sample: leaves when unhealthy (with `reason`),
   // rejoins after `rejoin_hold` healthy if it left on its own.
@@ -124,6 +125,8 @@ class ClusterNode {
   const ClusterConfig& config() const { return config_; }
   // The reason of our own leave (0 when not left).
   uint8_t left_reason() const { return left_reason_; }
+  const std::string& left_note() const { return left_note_; }
+  uint64_t now_ns() const { return timers_.NowNs(); }
   // Another daemon uses our node number (seen in the master's view).
   bool number_in_conflict() const { return number_in_conflict_; }
 
@@ -194,6 +197,7 @@ class ClusterNode {
   std::vector<uint64_t> heartbeats_on_port_;
   uint32_t responded_cycle_ = UINT32_MAX;
   uint8_t left_reason_ = 0;
+  std::string left_note_;
   bool left_by_health_ = false;
   uint64_t healthy_since_ns_ = 0;
   bool number_in_conflict_ = false;

@@ -9,9 +9,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "userspace/cluster/cluster_commands.h"
+#include "userspace/daemon/cluster_metrics.h"
 #include "userspace/daemon/data_plane_report.h"
 #include "userspace/daemon/log.h"
 #include "userspace/daemon/monitor_commands.h"
+#include "userspace/daemon/node_view_from_sample.h"
 #include "userspace/monitor/link_params_reader.h"
 #include "userspace/monitor/prometheus_exposition.h"
 
@@ -92,6 +95,7 @@ absl::Status Daemon::Start() {
   timers.Every(1000 * kMs, 1000 * kMs, [this] { channel_->Expire(clock_.MonotonicNs()); });
 
   if (absl::Status s = StartMonitoring(); !s.ok()) return s;
+  StartCluster();
   commands_.AddStatusSection([this](json& s) {
     auto stats = [](const ConnectionStats& c) {
       return json{{"clients", c.clients},     {"max_clients", c.max_clients},
@@ -128,9 +132,7 @@ absl::Status Daemon::StartMonitoring() {
   if (!m.ok()) return m.status();
   monitor_ = *std::move(m);
   // Sampling on the main lcore, never on the packet path; the first sample at once.
-  loop_->timers().Every(config_.sample_interval_ms * kMs, 0, [this] {
-    monitor_->Sample(clock_.Wall(), CollectSampleInputs(*data_plane_, config_.port_bandwidth_mbps));
-  });
+  loop_->timers().Every(config_.sample_interval_ms * kMs, 0, [this] { Sample(); });
   RegisterMonitorCommands(*monitor_, commands_);
   if (config_.metrics_port == 0) return absl::OkStatus();
   MetricsEndpointOptions options;
@@ -142,7 +144,9 @@ absl::Status Daemon::StartMonitoring() {
   auto endpoint = MetricsEndpoint::Start(*loop_, options, [this]() -> std::optional<std::string> {
     std::shared_ptr<const monitor::NodeSample> s = monitor_->Latest();
     if (s == nullptr) return std::nullopt;
-    return monitor::RenderPrometheus(*s);
+    std::string text = monitor::RenderPrometheus(*s);
+    if (cluster_ != nullptr) text += RenderClusterMetrics(*cluster_, s->static_info.node_name);
+    return text;
   });
   if (!endpoint.ok()) {
     return absl::Status(endpoint.status().code(),
@@ -152,6 +156,53 @@ absl::Status Daemon::StartMonitoring() {
   metrics_ = *std::move(endpoint);
   Log(LogLevel::kInfo, "monitor", absl::StrCat("metrics at ", metrics_->url()));
   return absl::OkStatus();
+}
+
+void Daemon::StartCluster() {
+  cluster::ClusterConfig c;
+  c.node = config_.node;
+  c.priority = config_.priority;
+  c.interval_ns = config_.cluster_interval_ms * kMs;
+  c.reply_delay_ns = config_.cluster_reply_delay_ms * kMs;
+  c.port_down_after = config_.port_down_after;
+  c.node_failed_after = config_.node_failed_after;
+  c.master_failed_after = config_.master_failed_after;
+  c.preempt = config_.preempt;
+  c.rejoin_hold_ns = config_.rejoin_hold_ms * kMs;
+  cluster::LocalInputs local{
+      .view = [this] {
+        std::shared_ptr<const monitor::NodeSample> s = monitor_->Latest();
+        return s != nullptr ? NodeViewFromSample(*s) : NodeView{};
+      },
+      .link_up = [this](size_t port) { return data_plane_->link_up(port); }};
+  cluster_ = std::make_unique<cluster::ClusterNode>(c, *channel_, loop_->timers(), std::move(local));
+  cluster::RegisterClusterCommands(*cluster_, commands_);
+}
+
+// MON-7: a failed health check names the reason the node leaves with.
+static uint8_t LeaveReasonFor(const monitor::HealthVerdict& v) {
+  if (v.reasons.empty()) return kShutdown;
+  switch (v.reasons.front().check) {
+    case monitor::HealthCheck::kLanPortsDown: return kAllPortsDown;
+    case monitor::HealthCheck::kLcoreStalled: return kLcoreStalled;
+    case monitor::HealthCheck::kMemoryHigh: return kMemoryLimit;
+    case monitor::HealthCheck::kCpuHigh: return kCpuLimit;
+    case monitor::HealthCheck::kSustainedLoss: return kSustainedLoss;
+  }
+  return kShutdown;
+}
+
+void Daemon::Sample() {
+  monitor_->Sample(clock_.Wall(), CollectSampleInputs(*data_plane_, config_.port_bandwidth_mbps));
+  std::shared_ptr<const monitor::NodeSample> s = monitor_->Latest();
+  if (s == nullptr || cluster_ == nullptr || !config_.leave_when_unhealthy) return;
+  const bool was_left = cluster_->role() == cluster::Role::kLeft;
+  cluster_->OnHealth(s->health.healthy, LeaveReasonFor(s->health));
+  if (!was_left && cluster_->role() == cluster::Role::kLeft) {
+    Log(LogLevel::kWarning, "cluster",
+        absl::StrCat("leaving the cluster: ", std::string(LeaveReasonName(cluster_->left_reason())), " (",
+                     s->health.reasons.empty() ? "" : s->health.reasons.front().detail, ")"));
+  }
 }
 
 void Daemon::ReportIdentity(json& s) const {
@@ -170,6 +221,10 @@ Daemon::~Daemon() {
   // Stop serving before what the handlers read goes away; the data plane goes last.
   control_.reset();
   metrics_.reset();
+  if (cluster_ != nullptr && cluster_->role() != cluster::Role::kLeft) {
+    cluster_->Leave(kShutdown);  // the others need not wait k cycles to notice
+  }
+  cluster_.reset();
   neighbours_.reset();
   channel_.reset();
   if (data_plane_ != nullptr && loop_ != nullptr) loop_->Unwatch(data_plane_->control_event_fd());

@@ -3,8 +3,9 @@
 // and connects them: the DataPlane (ports, rings, worker lcore) is the ControlChannel's
 // transport; modules (neighbour discovery, monitoring) take their timers from the
 // EventLoop and register their commands and status parts in the CommandRegistry that the
-// ControlServer answers from. Destroying it stops serving, stops the worker and returns
-// every port to the kernel.
+// ControlServer answers from; the ClusterNode (election, heartbeat cycle, failure
+// detection) hears and speaks through the same channel and takes the monitor's samples.
+// Destroying it stops serving, stops the worker and returns every port to the kernel.
 #ifndef DMPD_USERSPACE_DAEMON_DAEMON_H_
 #define DMPD_USERSPACE_DAEMON_DAEMON_H_
 
@@ -13,6 +14,7 @@
 #include <optional>
 
 #include "absl/status/statusor.h"
+#include "userspace/cluster/cluster_node.h"
 #include "userspace/control/control_channel.h"
 #include "userspace/daemon/daemon_config.h"
 #include "userspace/daemon/data_plane.h"
@@ -46,6 +48,8 @@ class Daemon {
       : config_(config), reload_(std::move(reload)) {}
   absl::Status Start();
   absl::Status StartMonitoring();
+  void StartCluster();
+  void Sample();
   void OnSignal(int signal_fd);
   void Reload();
   void ReportIdentity(nlohmann::json& status) const;
@@ -62,6 +66,7 @@ class Daemon {
   std::unique_ptr<ControlChannel> channel_;
   std::unique_ptr<NeighbourDiscovery> neighbours_;
   std::unique_ptr<monitor::NodeMonitor> monitor_;
+  std::unique_ptr<cluster::ClusterNode> cluster_;
   monitor::KernelPortCollector kernel_ports_{"/sys", nullptr};
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<ControlServer> control_;

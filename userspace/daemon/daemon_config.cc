@@ -149,6 +149,21 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
     return ParseUnsigned(key, value, 1, 4096, c.metrics_max_clients);
   }
   if (key == "client_timeout_ms") return ParseUnsigned(key, value, 10, 60000, c.client_timeout_ms);
+  if (key == "cluster_interval_ms") {
+    return ParseUnsigned(key, value, 10, 5000, c.cluster_interval_ms);
+  }
+  if (key == "cluster_reply_delay_ms") {
+    return ParseUnsigned(key, value, 0, 5000, c.cluster_reply_delay_ms);
+  }
+  if (key == "port_down_after") return ParseUnsigned(key, value, 1, 1000, c.port_down_after);
+  if (key == "node_failed_after") return ParseUnsigned(key, value, 1, 1000, c.node_failed_after);
+  if (key == "master_failed_after") {
+    return ParseUnsigned(key, value, 1, 1000, c.master_failed_after);
+  }
+  if (key == "priority") return ParseUnsigned(key, value, 0, 255, c.priority);
+  if (key == "preempt") return ParseBool(key, value, c.preempt);
+  if (key == "rejoin_hold_ms") return ParseUnsigned(key, value, 0, 3600000, c.rejoin_hold_ms);
+  if (key == "leave_when_unhealthy") return ParseBool(key, value, c.leave_when_unhealthy);
   if (key == "log_level") {
     static const std::pair<const char*, LogLevel> kLevels[] = {{"error", LogLevel::kError},
                                                                {"warning", LogLevel::kWarning},
@@ -222,6 +237,11 @@ absl::StatusOr<DaemonConfig> ParseDaemonArgs(const std::vector<std::string>& arg
 }
 
 absl::Status FinalizeConfig(DaemonConfig& c) {
+  if (c.cluster_reply_delay_ms >= c.cluster_interval_ms) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cluster_reply_delay_ms: ", c.cluster_reply_delay_ms,
+        " must be shorter than cluster_interval_ms (", c.cluster_interval_ms, ")"));
+  }
   if (!c.node_set) return absl::InvalidArgumentError("node: required (this node's number)");
   if (c.interfaces.empty()) {
     return absl::InvalidArgumentError("interfaces: required (at least one LAN interface)");
@@ -259,6 +279,16 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   control_max_clients      open control connections; the oldest is closed for a new one (default 64)
   metrics_max_clients      open /metrics connections, likewise (default 32)
   client_timeout_ms        a control or metrics client's whole exchange (default 1000)
+  cluster_interval_ms      heartbeat cycle of the master, 10-5000 (default 1000)
+  cluster_reply_delay_ms   time-sync to heartbeat within a cycle (default half the interval)
+  port_down_after          cycles a port may miss the cluster before it is down (default 3)
+  node_failed_after        missed responses before a node is failed (default 3)
+  master_failed_after      intervals without the master before an election (default 3)
+  priority                 election priority 0-255, higher wins (default 100)
+  preempt                  a better node takes over a running master; set it cluster-wide
+                           (default false)
+  rejoin_hold_ms           healthy this long before rejoining after a leave (default 5000)
+  leave_when_unhealthy     leave the cluster while the health verdict fails (default true)
 Signals: SIGTERM/SIGINT stop the daemon cleanly; SIGHUP re-reads the config file and applies
 log_level (other changes need a restart and are logged).
 )";

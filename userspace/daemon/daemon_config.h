@@ -52,6 +52,16 @@ struct DaemonConfig {
   bool accept_foreign_unicast = false;
   // Ports whose driver has no native XDP are refused unless this is set (generic mode).
   bool allow_generic_xdp = false;
+  // The cluster (CLU-*, MON-7).
+  uint32_t cluster_interval_ms = 1000;
+  uint32_t cluster_reply_delay_ms = 0;  // 0: half the interval
+  uint32_t port_down_after = 3;         // cycles
+  uint32_t node_failed_after = 3;       // missed responses
+  uint32_t master_failed_after = 3;     // intervals without the master
+  uint8_t priority = 100;
+  bool preempt = false;
+  uint32_t rejoin_hold_ms = 5000;
+  bool leave_when_unhealthy = true;
 
   friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
 };

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "userspace/daemon/neighbour_table.h"
 
-#include "absl/strings/str_format.h"
 
 namespace dmpd {
 
@@ -48,11 +47,6 @@ std::vector<Neighbour> NeighbourTable::On(size_t local_port, size_t limit) const
 
 size_t NeighbourTable::CountOn(size_t local_port) const {
   return local_port < ports_.size() ? ports_[local_port].size() : 0;
-}
-
-std::string FormatMac(const MacAddress& mac) {
-  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-                         mac[5]);
 }
 
 }  // namespace dmpd

@@ -13,9 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/mac_address.h"
+
 namespace dmpd {
 
-using MacAddress = std::array<uint8_t, 6>;
 
 struct Neighbour {
   uint16_t node = 0;
@@ -52,8 +53,6 @@ class NeighbourTable {
   size_t max_entries_;
   size_t entries_ = 0;
 };
-
-std::string FormatMac(const MacAddress& mac);
 
 }  // namespace dmpd
 

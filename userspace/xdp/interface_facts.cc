@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "userspace/xdp/interface_facts.h"
 
+#include "common/mac_address.h"
+
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
@@ -41,8 +43,7 @@ absl::StatusOr<InterfaceFacts> ReadInterfaceFacts(const std::string& ifname) {
 }
 
 absl::Status CheckPortInterface(const InterfaceFacts& f) {
-  const std::string mac = absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", f.mac[0], f.mac[1],
-                                          f.mac[2], f.mac[3], f.mac[4], f.mac[5]);
+  const std::string mac = FormatMac(f.mac);
   if ((f.flags & IFF_LOOPBACK) != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("refusing interface ", f.name,
