@@ -279,19 +279,23 @@ void RandomFaultsConverge(uint64_t seed) {
   ExpectNoViolations(sim);
 }
 
-// Seeds whose schedule the cluster library survives today.
+// Random fault schedules (crashes, restarts, port failures, partitions, heals): the
+// cluster converges after each and keeps the invariants.
 TEST(ClusterSim, RandomFaultsThenConvergence) {
-  for (uint64_t seed : {1, 4, 6, 10, 11, 14, 16, 17, 18, 20}) RandomFaultsConverge(seed);
-}
-
-// Known failures of the cluster library as of this simulator's first run: a node whose
-// term is above the master's is locked out for good (seeds 2, 8, 13, 19, 37, 38), and a
-// master marks live followers failed when their cycle counter is ahead of its own (seeds
-// 3, 5, 7, 9, 12, 15, 25, 33, 40). Enable once the library handles them.
-TEST(ClusterSim, DISABLED_RandomFaultsThenConvergenceKnownFailures) {
-  for (uint64_t seed : {2, 8, 13, 19, 37, 38, 3, 5, 7, 9, 12, 15, 25, 33, 40}) {
+  for (uint64_t seed : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 25,
+                        37, 38}) {
     RandomFaultsConverge(seed);
   }
+}
+
+// Known: schedules where port failures on different LANs leave two masters that cannot
+// hear each other while a follower hears both (seed 12: master 5 has only port 0, node 6
+// only port 1, and node 9 both). The follower takes the higher term, so the other master
+// counts it failed although it is "up and reachable" by the simulator's definition. The
+// fix (a follower telling a lower-term master about the higher term it follows) is not
+// done; see docs/cluster.md.
+TEST(ClusterSim, DISABLED_RandomFaultsThenConvergenceSplitLans) {
+  for (uint64_t seed : {12, 33, 40}) RandomFaultsConverge(seed);
 }
 
 TEST(ClusterSim, TheSeedDecidesTheRun) {

@@ -122,11 +122,11 @@ void ClusterNode::Follow(uint16_t master, uint32_t term) {
   master_ = master;
 }
 
-void ClusterNode::HeardMaster(size_t port, const ReceivedOn& from) {
+void ClusterNode::HeardMaster(size_t port, const ReceivedOn& from, uint32_t cycle) {
   master_heard_ns_ = timers_.NowNs();
   if (port < port_heard_ns_.size()) {
     port_heard_ns_[port] = timers_.NowNs();
-    port_heard_cycle_[port] = cycle_;
+    port_heard_cycle_[port] = cycle;
     master_mac_on_port_[port] = from.src_mac;
     ++heartbeats_on_port_[port];
   }
@@ -193,7 +193,13 @@ void ClusterNode::OnCandidacy(const Message& m, const ReceivedOn&) {
       JoinElection(c.term, theirs);
       return;
     }
-    // A healthy master stays: tell the proposer who leads.
+    // A healthy master stays: tell the proposer who leads. A proposal for a higher term
+    // (a node that agreed on it with another while cut off) raises our term, so that
+    // terms stay ordered and the proposer can follow us.
+    if (c.term > term_) {
+      term_ = c.term;
+      ++stats_.terms_adopted;
+    }
     Announce a;
     a.term = term_;
     a.node = config_.node;
@@ -262,6 +268,9 @@ void ClusterNode::CloseElection(uint32_t term) {
 }
 
 void ClusterNode::BecomeMaster() {
+  // Cycles go on from the highest any member reached, so that they never step back
+  // across masters and "missed cycles" stay meaningful.
+  for (const auto& [node, m] : members_) cycle_ = std::max(cycle_, m.last_cycle);
   role_ = Role::kMaster;
   master_ = config_.node;
   master_priority_ = config_.priority;
@@ -289,7 +298,7 @@ void ClusterNode::OnAnnounce(const Message& m, const ReceivedOn& from) {
   }
   master_priority_ = a.priority;
   Follow(a.node, a.term);
-  HeardMaster(from.port, from);
+  HeardMaster(from.port, from, cycle_);
 }
 
 // --- the cycle ---------------------------------------------------------------------------
@@ -324,7 +333,8 @@ void ClusterNode::SendHeartbeat(uint32_t cycle) {
   if (role_ != Role::kMaster || cycle != cycle_) return;
   RefreshOwnEntry();
   EvaluateMembers();
-  (void)channel_.SendOnAllPorts(BuildHeartbeat(cycle));
+  // Too large for the segment limit is the one way this fails: counted, never silent.
+  if (!channel_.SendOnAllPorts(BuildHeartbeat(cycle)).ok()) ++stats_.heartbeats_unsent;
 }
 
 void ClusterNode::EvaluateMembers() {
@@ -334,7 +344,7 @@ void ClusterNode::EvaluateMembers() {
     if (m.state == MemberState::kConflict && cycle_ - m.conflict_cycle < config_.node_failed_after) {
       continue;  // the other daemon still answers
     }
-    const uint32_t missed = cycle_ - m.last_cycle;
+    const uint32_t missed = m.last_cycle >= cycle_ ? 0 : cycle_ - m.last_cycle;
     m.state = missed == 0                          ? MemberState::kAlive
               : missed >= config_.node_failed_after ? MemberState::kFailed
                                                     : MemberState::kSuspect;
@@ -368,15 +378,20 @@ void ClusterNode::OnTimeSync(const Message& m, const ReceivedOn& from) {
   if (sender == config_.node) return;
   if (!ObserveTerm(t.term)) return;
   if (role_ == Role::kMaster) {
-    const Rank mine{config_.priority, 0, config_.node};
-    const Rank theirs{master_priority_.value_or(0), 0, sender};
-    if (mine > theirs) return;  // they will hear our announce or time-sync and follow
-    StepDown();
+    // Another master of our term (a healed partition). Its priority is not in a
+    // time-sync: announce ourselves, and each of us settles it on the other's announce.
+    Announce a;
+    a.term = term_;
+    a.node = config_.node;
+    a.priority = config_.priority;
+    a.view_cycle = cycle_;
+    (void)channel_.SendOnAllPorts(a);
+    return;
   }
   if (master_ != sender) master_priority_.reset();
   Follow(sender, t.term);
-  cycle_ = std::max(cycle_, t.cycle);
-  HeardMaster(from.port, from);
+  cycle_ = t.cycle;  // the master's numbering, even if ours ran ahead under another
+  HeardMaster(from.port, from, t.cycle);
   // A node that left does not answer; one in conflict does, so that the master keeps
   // seeing the clash (it never takes that node's data).
   if (role_ != Role::kFollower && role_ != Role::kConflict) return;
@@ -393,56 +408,75 @@ void ClusterNode::OnTimeSync(const Message& m, const ReceivedOn& from) {
 
 void ClusterNode::SendResponse(uint32_t cycle) {
   if ((role_ != Role::kFollower && role_ != Role::kConflict) || !master_.has_value()) return;
-  // On the first port that heard this cycle, to the master's MAC there.
-  size_t port = SIZE_MAX;
-  for (size_t p = 0; p < port_heard_cycle_.size(); ++p) {
-    if (port_heard_cycle_[p] == cycle) {
-      port = p;
-      break;
+  // The whole answer on the first port that heard this cycle, to the master's MAC there,
+  // and a short one (our number only: "alive") on every other port that heard it, so one
+  // lost frame is not a missed cycle.
+  bool full_sent = false;
+  for (size_t port = 0; port < port_heard_cycle_.size(); ++port) {
+    if (port_heard_cycle_[port] != cycle || port_heard_ns_[port] == 0) continue;
+    HeartbeatResponse r;
+    r.term = term_;
+    r.cycle = cycle;
+    r.node_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(timers_.clock().Wall()));
+    if (!full_sent) {
+      r.self = LocalView();
+      for (size_t p = 0; p < port_heard_ns_.size(); ++p) {
+        MasterObservation o;
+        o.id = static_cast<uint16_t>(p);
+        o.heartbeats_received = heartbeats_on_port_[p];
+        r.observations.push_back(o);
+      }
+    } else {
+      r.self.info.id = config_.node;
+    }
+    if (channel_.Send(port, r, master_mac_on_port_[port]).ok()) {
+      ++stats_.responses_sent;
+      full_sent = true;
     }
   }
-  if (port == SIZE_MAX) return;
-  HeartbeatResponse r;
-  r.term = term_;
-  r.cycle = cycle;
-  r.node_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(timers_.clock().Wall()));
-  r.self = LocalView();
-  for (size_t p = 0; p < port_heard_ns_.size(); ++p) {
-    MasterObservation o;
-    o.id = static_cast<uint16_t>(p);
-    o.heartbeats_received = heartbeats_on_port_[p];
-    r.observations.push_back(o);
-  }
-  if (channel_.Send(port, r, master_mac_on_port_[port]).ok()) ++stats_.responses_sent;
 }
 
-void ClusterNode::OnResponse(const Message& m, const ReceivedOn&) {
+void ClusterNode::OnResponse(const Message& m, const ReceivedOn& from) {
   if (role_ != Role::kMaster) return;
   const auto& r = std::get<HeartbeatResponse>(m.body);
   if (!ObserveTerm(r.term) || r.term != term_ || role_ != Role::kMaster) return;
   const uint16_t node = m.header.sender_node;  // == r.self.info.id (FrameReceiver checks)
   if (node == config_.node) return;
   ++stats_.responses_received;
-  const std::vector<MacAddress> macs = MacsOf(r.self);
   Member& member = members_[node];
   member.node = node;
   auto known = member_macs_.find(node);
-  if (known == member_macs_.end() || member.state == MemberState::kFailed ||
-      member.state == MemberState::kLeft) {
-    // New, or back after a failure or leave: whoever answers now owns the number.
-    member_macs_[node] = macs;
-  } else if (known->second != macs) {
-    // One number, two daemons (CLU-7): keep the first one's data, flag the number for as
-    // long as the other keeps answering.
-    if (member.state != MemberState::kConflict) ++stats_.conflicts_seen;
-    member.state = MemberState::kConflict;
-    member.conflict_cycle = r.cycle;
-    return;
+  const bool owned = known != member_macs_.end() && member.state != MemberState::kFailed &&
+                     member.state != MemberState::kLeft;
+  if (r.self.ports.empty()) {
+    // The short answer of a second port: alive, if it comes from the daemon we know.
+    if (!owned) return;  // the full answer decides who owns the number
+    if (std::find(known->second.begin(), known->second.end(), from.src_mac) ==
+        known->second.end()) {
+      NoteConflict(member, r.cycle);
+      return;
+    }
+  } else {
+    const std::vector<MacAddress> macs = MacsOf(r.self);
+    if (!owned) {
+      // New, or back after a failure or leave: whoever answers now owns the number.
+      member_macs_[node] = macs;
+    } else if (known->second != macs) {
+      NoteConflict(member, r.cycle);  // keep the first one's data
+      return;
+    }
+    member.view = r.self;
   }
   member.last_cycle = std::max(member.last_cycle, r.cycle);
   member.updated_ns = timers_.NowNs();
-  member.view = r.self;
   if (member.state != MemberState::kConflict) member.state = MemberState::kAlive;
+}
+
+void ClusterNode::NoteConflict(Member& member, uint32_t cycle) {
+  // One number, two daemons (CLU-7): flagged for as long as the other keeps answering.
+  if (member.state != MemberState::kConflict) ++stats_.conflicts_seen;
+  member.state = MemberState::kConflict;
+  member.conflict_cycle = std::max(member.conflict_cycle, cycle);
 }
 
 void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
@@ -453,8 +487,8 @@ void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
   if (role_ == Role::kMaster) return;  // settled by time-sync and announce
   ++stats_.heartbeats_received;
   if (master_ != sender) Follow(sender, h.term);
-  cycle_ = std::max(cycle_, h.cycle);
-  HeardMaster(from.port, from);
+  cycle_ = h.cycle;
+  HeardMaster(from.port, from, h.cycle);
   // The master's view replaces ours: it is the one every node ends the cycle with.
   std::map<uint16_t, Member> next;
   for (const NodeView& v : h.nodes) {

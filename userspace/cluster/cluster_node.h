@@ -19,11 +19,16 @@
 //   number. The winner announces itself and starts the cycle; the others follow it.
 // - A joining or restarted node follows the master it hears; it does not depose a healthy
 //   master unless `preempt` is set (on the whole cluster) and its priority is higher.
-// - Two masters that hear each other (a healed partition): the higher term wins; at equal
-//   terms the better rank (priority, then lower node number) stays and the other follows.
+// - Two masters of different terms that hear each other: the higher term wins.
 // - The cycle (CLU-2): the master broadcasts a time-sync on every port; each node answers
-//   once with its own monitoring data and its observations per port; after `reply_delay`
-//   the master broadcasts the whole view on every port.
+//   with its own monitoring data and its observations per port on the first port that
+//   heard it, and with a short "alive" on every other port that did; after `reply_delay`
+//   the master broadcasts the whole view on every port. Cycle numbers go on across
+//   masters; a follower takes its master's.
+// - Two masters of one term that hear each other (a healed partition): each announces
+//   itself, and on the other's announce the better rank (priority, then lower node
+//   number) stays. A master that hears a proposal for a higher term while it is healthy
+//   takes that term and announces itself: terms stay ordered, the proposer follows.
 // - Failure detection (CLU-3): a port that has not heard the cluster for
 //   `port_down_after` cycles (or whose link is down) is reported down; a node that missed
 //   a response is suspect, after `node_failed_after` missed cycles failed.
@@ -90,6 +95,7 @@ struct ClusterStats {
   uint64_t leaves = 0;
   uint64_t rejoins = 0;
   uint64_t isolated = 0;  // proposals nobody answered: cut off, the term kept
+  uint64_t heartbeats_unsent = 0;  // views over the segment limit (see docs/cluster.md)
 };
 
 // What the cluster needs to know of its own node, asked once per cycle.
@@ -149,7 +155,8 @@ class ClusterNode {
   // Adopts a higher term (stepping down if master); false if `term` is older than ours.
   bool ObserveTerm(uint32_t term);
   void Follow(uint16_t master, uint32_t term);
-  void HeardMaster(size_t port, const ReceivedOn& from);
+  void HeardMaster(size_t port, const ReceivedOn& from, uint32_t cycle);
+  void NoteConflict(Member& member, uint32_t cycle);
   bool MasterHeardRecently() const;
   bool OthersToAgree() const;
   void Propose();
