@@ -372,6 +372,24 @@ TEST(ClusterNode, TheMasterLeavingStartsAnElectionAtOnce) {
   EXPECT_EQ(StateOf(h[3], 1), MemberState::kLeft);
 }
 
+// Seen in the lab: a follower leaves and rejoins, then the master leaves. The survivors
+// that heard the leave first had agreed on a term among themselves and waited for the best
+// candidate, which had proposed alone and waited for agreement: nobody was elected. A vote
+// for the better proposer now tells it.
+TEST(ClusterNode, AfterAFollowerRejoinsTheMasterLeavingStillElectsOne) {
+  Harness h;
+  for (uint16_t id : {1, 2, 3, 4}) h.Add(id);
+  h.RunCycles(10);
+  h[4].Leave(kOperator);
+  h.RunCycles(3);
+  h[4].Join();
+  h.RunCycles(5);
+  h[1].Leave(kOperator);
+  h.RunCycles(8);
+  EXPECT_EQ(h.Masters(), std::vector<uint16_t>{2});
+  for (uint16_t id : {2, 3, 4}) EXPECT_EQ(h[id].master(), 2) << id;
+}
+
 TEST(ClusterNode, OneNumberTwoDaemonsIsAConflictAndTheViewStaysIntact) {
   Harness h;
   for (uint16_t id : {1, 2, 3}) h.Add(id);

@@ -282,20 +282,19 @@ void RandomFaultsConverge(uint64_t seed) {
 // Random fault schedules (crashes, restarts, port failures, partitions, heals): the
 // cluster converges after each and keeps the invariants.
 TEST(ClusterSim, RandomFaultsThenConvergence) {
-  for (uint64_t seed : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 25,
-                        37, 38}) {
+  for (uint64_t seed : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+                        25, 37, 38, 40}) {
     RandomFaultsConverge(seed);
   }
 }
 
-// Known: schedules where port failures on different LANs leave two masters that cannot
-// hear each other while a follower hears both (seed 12: master 5 has only port 0, node 6
-// only port 1, and node 9 both). The follower takes the higher term, so the other master
-// counts it failed although it is "up and reachable" by the simulator's definition. The
-// fix (a follower telling a lower-term master about the higher term it follows) is not
-// done; see docs/cluster.md.
+// Known: a schedule (seed 33) where port failures on different LANs leave a master that
+// hears neither the newer master nor, in time, a follower's relayed announce of it: it
+// counts one live node failed (1 false failure in 30 faults). Followers now relay the
+// newer term to a stale master's time-sync, which settled seeds 12 and 40; see
+// docs/cluster.md.
 TEST(ClusterSim, DISABLED_RandomFaultsThenConvergenceSplitLans) {
-  for (uint64_t seed : {12, 33, 40}) RandomFaultsConverge(seed);
+  for (uint64_t seed : {33}) RandomFaultsConverge(seed);
 }
 
 TEST(ClusterSim, TheSeedDecidesTheRun) {

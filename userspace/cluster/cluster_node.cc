@@ -9,6 +9,7 @@
 #include "common/node_info.h"
 #include "common/node_view.h"
 #include "common/port_info.h"
+#include "common/protocol_limits.h"
 #include "common/tlv_codec.h"
 #include "absl/strings/str_cat.h"
 
@@ -67,6 +68,7 @@ ClusterNode::ClusterNode(const ClusterConfig& config, ControlChannel& channel,
   on(DMPD_KIND_CANDIDACY, &ClusterNode::OnCandidacy);
   on(DMPD_KIND_ANNOUNCE, &ClusterNode::OnAnnounce);
   on(DMPD_KIND_LEAVE, &ClusterNode::OnLeave);
+  on(DMPD_KIND_VOTE, &ClusterNode::OnVote);
   // A new node listens for a master for as long as a follower would wait for a missing
   // one, then stands for election (Tick).
   master_heard_ns_ = timers_.NowNs();
@@ -76,7 +78,8 @@ ClusterNode::ClusterNode(const ClusterConfig& config, ControlChannel& channel,
 
 ClusterNode::~ClusterNode() {
   for (uint8_t kind : {DMPD_KIND_TIME_SYNC, DMPD_KIND_HEARTBEAT, DMPD_KIND_HEARTBEAT_RESPONSE,
-                       DMPD_KIND_CANDIDACY, DMPD_KIND_ANNOUNCE, DMPD_KIND_LEAVE}) {
+                       DMPD_KIND_CANDIDACY, DMPD_KIND_ANNOUNCE, DMPD_KIND_LEAVE,
+                       DMPD_KIND_VOTE}) {
     channel_.On(kind, nullptr);
   }
   timers_.Cancel(tick_timer_);
@@ -219,14 +222,11 @@ void ClusterNode::OnCandidacy(const Message& m, const ReceivedOn&) {
   if (role_ == Role::kFollower && MasterHeardRecently()) return;  // our master is fine
   if (role_ == Role::kCandidate && c.term == election_term_) {
     // Someone else lost the master too: the election is on.
-    if (!election_agreed_) {
-      election_agreed_ = true;
-      if (term_ < c.term) {
-        term_ = c.term;
-        ++stats_.terms_adopted;
-      }
+    AgreeOn(c.term);
+    if (theirs > *best_candidate_) {
+      best_candidate_ = theirs;
+      SendVote(c.term, c.node);  // it may have proposed alone: tell it we agree
     }
-    if (theirs > *best_candidate_) best_candidate_ = theirs;
     return;
   }
   if (c.term > term_ || (c.term == term_ && role_ != Role::kCandidate)) {
@@ -242,12 +242,41 @@ void ClusterNode::JoinElection(uint32_t term, const Rank& proposer) {
   election_term_ = term;
   election_agreed_ = true;
   best_candidate_ = proposer;
-  // Stand only if we would beat the best so far: fewer candidacies on a large LAN.
+  // Stand only if we would beat the best so far: fewer candidacies on a large LAN. Else
+  // say that we agree, so that the proposer (which has not raised its term yet) knows it
+  // is not cut off.
   if (OwnRank() > proposer) {
     best_candidate_ = OwnRank();
     SendCandidacy(term);
+  } else {
+    SendVote(term, proposer.node);
   }
   ArmElection(term);
+}
+
+void ClusterNode::AgreeOn(uint32_t term) {
+  if (election_agreed_) return;
+  election_agreed_ = true;
+  if (term_ < term) {
+    term_ = term;
+    ++stats_.terms_adopted;
+  }
+}
+
+void ClusterNode::SendVote(uint32_t term, uint16_t candidate) {
+  Vote v;
+  v.term = term;
+  v.node = candidate;
+  v.priority = config_.priority;
+  v.view_cycle = cycle_;
+  (void)channel_.SendOnAllPorts(v);
+}
+
+void ClusterNode::OnVote(const Message& m, const ReceivedOn&) {
+  const auto& v = std::get<Vote>(m.body);
+  if (m.header.sender_node == config_.node) return;
+  // Another node lost the master too and takes part in this election.
+  if (role_ == Role::kCandidate && v.term == election_term_) AgreeOn(v.term);
 }
 
 void ClusterNode::CloseElection(uint32_t term) {
@@ -291,7 +320,13 @@ void ClusterNode::BecomeMaster() {
 
 void ClusterNode::OnAnnounce(const Message& m, const ReceivedOn& from) {
   const auto& a = std::get<Announce>(m.body);
-  if (a.node != m.header.sender_node || a.node == config_.node) return;
+  if (a.node == config_.node) return;
+  if (a.node != m.header.sender_node) {
+    // Relayed by a follower of a newer master we may not hear: take the newer term (a
+    // master steps down), and follow that master once we hear it ourselves.
+    ObserveTerm(a.term);
+    return;
+  }
   if (!ObserveTerm(a.term)) return;
   if (role_ == Role::kMaster) {
     // Two masters in one term (a healed partition): the better rank stays.
@@ -426,7 +461,20 @@ void ClusterNode::OnTimeSync(const Message& m, const ReceivedOn& from) {
   const auto& t = std::get<TimeSync>(m.body);
   const uint16_t sender = m.header.sender_node;
   if (sender == config_.node) return;
-  if (!ObserveTerm(t.term)) return;
+  if (!ObserveTerm(t.term)) {
+    // A master of an older term that cannot hear the newer one (port failures on
+    // different LANs): tell it whom we follow, so that it steps down instead of counting
+    // us failed.
+    if (master_.has_value() && *master_ != sender) {
+      Announce a;
+      a.term = term_;
+      a.node = *master_;
+      a.priority = master_priority_.value_or(0);
+      a.view_cycle = cycle_;
+      (void)channel_.Send(from.port, a, from.src_mac);
+    }
+    return;
+  }
   if (role_ == Role::kMaster) {
     // Another master of our term (a healed partition). Its priority is not in a
     // time-sync: announce ourselves, and each of us settles it on the other's announce.
@@ -511,6 +559,10 @@ void ClusterNode::OnResponse(const Message& m, const ReceivedOn& from) {
   const uint16_t node = m.header.sender_node;  // == r.self.info.id (FrameReceiver checks)
   if (node == config_.node) return;
   ++stats_.responses_received;
+  if (members_.count(node) == 0 && members_.size() >= kMaxViewNodes) {
+    ++stats_.members_refused;  // a view larger than a heartbeat may carry (REL-5)
+    return;
+  }
   Member& member = members_[node];
   member.node = node;
   auto known = member_macs_.find(node);
@@ -625,8 +677,7 @@ void ClusterNode::OnLeave(const Message& m, const ReceivedOn& from) {
   if (node == config_.node) return;
   auto it = members_.find(node);
   if (it == members_.end()) {
-    it = members_.emplace(node, Member{}).first;
-    it->second.node = node;
+    return;  // a node we never knew: nothing to mark (and no entry made for it)
   } else if (const std::vector<MacAddress> macs = MacsOf(it->second.view);
              !macs.empty() && std::find(macs.begin(), macs.end(), from.src_mac) == macs.end()) {
     return;  // not from the daemon we know by that number (CLU-7)
@@ -635,7 +686,9 @@ void ClusterNode::OnLeave(const Message& m, const ReceivedOn& from) {
   it->second.left_reason = l.reason;
   it->second.updated_ns = timers_.NowNs();
   if (master_ == node && role_ != Role::kMaster) {
-    // Our master left: elect at once rather than wait for its heartbeats to stop.
+    // Our master left: elect at once rather than wait for its heartbeats to stop. (Its
+    // leave is repeated every interval; only the first one matters here.)
+    master_.reset();
     master_heard_ns_ = 0;
   }
 }

@@ -10,10 +10,10 @@
 //   that does steps down.
 // - Election: a node that has heard no master for `master_failed_after` intervals (or at
 //   start, for that long) proposes itself for term+1 (Candidacy). The term is raised only
-//   when another node agrees (it lost the master too and joins with its own candidacy),
-//   or at once when no other live member is left to agree: a node that is merely cut off
-//   never raises the term, so it cannot depose the master when it comes back (Raft's
-//   pre-vote). A master, or a follower that still hears its master, answers a proposal
+//   when another node agrees (it lost the master too and joins with its own candidacy or
+//   a vote for that term), or at once when no other live member is left to agree: a node
+//   that is merely cut off never raises the term, so it cannot depose the master when it
+//   comes back (Raft's pre-vote). A master, or a follower that still hears its master, answers a proposal
 //   with the master's announce instead. After `election_window` the best candidate heard
 //   wins: higher priority, then the fresher view (higher view cycle), then the lower node
 //   number. The winner announces itself and starts the cycle; the others follow it.
@@ -101,7 +101,8 @@ struct ClusterStats {
   uint64_t leaves = 0;
   uint64_t rejoins = 0;
   uint64_t isolated = 0;  // proposals nobody answered: cut off, the term kept
-  uint64_t heartbeats_unsent = 0;  // views over the segment limit (see docs/cluster.md)
+  uint64_t heartbeats_unsent = 0;
+  uint64_t members_refused = 0;    // new members past kMaxViewNodes (a view's limit)  // views over the segment limit (see docs/cluster.md)
 };
 
 // What the cluster needs to know of its own node, asked once per cycle.
@@ -160,6 +161,9 @@ class ClusterNode {
   void OnCandidacy(const Message& m, const ReceivedOn& from);
   void OnAnnounce(const Message& m, const ReceivedOn& from);
   void OnLeave(const Message& m, const ReceivedOn& from);
+  void OnVote(const Message& m, const ReceivedOn& from);
+  void AgreeOn(uint32_t term);
+  void SendVote(uint32_t term, uint16_t candidate);
 
   // Adopts a higher term (stepping down if master); false if `term` is older than ours.
   bool ObserveTerm(uint32_t term);
