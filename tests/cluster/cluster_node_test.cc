@@ -61,7 +61,8 @@ class Harness {
                       v.info.cores = 2;
                       return v;
                     },
-                    .link_up = [raw](size_t p) { return raw->link[p]; }});
+                    .link_up = [raw](size_t p) { return raw->link[p]; },
+                    .event = nullptr});
     nodes_.push_back(std::move(n));
     return *nodes_.back()->cluster;
   }
@@ -252,7 +253,8 @@ TEST(ClusterNode, ARestartedNodeDoesNotDeposeTheMaster) {
     n.cluster = std::make_unique<ClusterNode>(
         c, *n.channel, h.timers_,
         LocalInputs{.view = [] { return NodeView{}; },
-                    .link_up = [raw](size_t p) { return raw->link[p]; }});
+                    .link_up = [raw](size_t p) { return raw->link[p]; },
+                    .event = nullptr});
   }
   h.RunCycles(10);
   EXPECT_EQ(h.Masters(), std::vector<uint16_t>{2});

@@ -135,6 +135,43 @@ TEST_F(ControlChannelTest, DefectiveHellosReachNoModule) {
   EXPECT_EQ(got_.size(), 1u);
 }
 
+// On one LAN every local port hears the same frame; with a key, each port's copy is
+// checked against that port's replay window, so neither is taken for a replay.
+TEST(ControlChannelKeyed, EveryPortHearsTheSameSignedFrameOnce) {
+  const std::vector<uint8_t> key(32, 0x5a);
+  auto auth = FrameAuth::Create(key);
+  ASSERT_TRUE(auth.ok());
+  ControlChannelOptions o = Options(1);
+  o.auth = auth->get();
+  MemoryTransport a({kMacA0}), b({kMacB0, kMacA1});
+  ControlChannel sender(o, a);
+  o.node = 2;
+  ControlChannel receiver(o, b);
+  int heard = 0;
+  receiver.On(DMPD_KIND_HELLO, [&](const Message&, const ReceivedOn&) { ++heard; });
+  ASSERT_TRUE(sender.Send(0, Hello{}).ok());
+  receiver.Receive(0, a.sent()[0][0], 1);
+  receiver.Receive(1, a.sent()[0][0], 1);
+  EXPECT_EQ(heard, 2);
+  receiver.Receive(1, a.sent()[0][0], 1);  // a real replay on one port
+  EXPECT_EQ(heard, 2);
+  EXPECT_EQ(receiver.stats(1).rejected[static_cast<size_t>(DecodeError::kReplay)], 1u);
+  // Unsigned, or signed with another key: refused.
+  ControlChannelOptions plain = Options(3);
+  ControlChannel unsigned_sender(plain, a);
+  ASSERT_TRUE(unsigned_sender.Send(0, Hello{}).ok());
+  receiver.Receive(0, a.sent()[0][1], 1);
+  EXPECT_EQ(receiver.stats(0).rejected[static_cast<size_t>(DecodeError::kMissingMac)], 1u);
+  auto other = FrameAuth::Create(std::vector<uint8_t>(32, 0x11));
+  ControlChannelOptions wrong = Options(4);
+  wrong.auth = other->get();
+  ControlChannel wrong_sender(wrong, a);
+  ASSERT_TRUE(wrong_sender.Send(0, Hello{}).ok());
+  receiver.Receive(0, a.sent()[0][2], 1);
+  EXPECT_EQ(receiver.stats(0).rejected[static_cast<size_t>(DecodeError::kBadMac)], 1u);
+  EXPECT_EQ(heard, 2);
+}
+
 TEST_F(ControlChannelTest, FramesThatAreNotDmpdOrOfAnotherClusterAreCounted) {
   receiver_.Receive(0, FrameBuilder().Ethertype(0x0800).PadToMinimum().Build(), 1);
   EXPECT_EQ(Rejected(DecodeError::kNotDmpd), 1u);

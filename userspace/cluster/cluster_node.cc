@@ -7,6 +7,7 @@
 #include "common/leave.h"
 #include "common/node_info.h"
 #include "common/port_info.h"
+#include "absl/strings/str_cat.h"
 
 namespace dmpd::cluster {
 namespace {
@@ -367,6 +368,9 @@ Heartbeat ClusterNode::BuildHeartbeat(uint32_t cycle) const {
                                            : kMemberConflict);
     v.info.last_seen_cycle = m.last_cycle;
     if (m.state == MemberState::kLeft) v.info.health = kNodeLeaving;
+    if (m.state == MemberState::kFailed) {
+      for (PortInfo& p : v.ports) p.state = kPortDown;  // nothing heard from it lately
+    }
     h.nodes.push_back(std::move(v));
   }
   return h;
@@ -590,7 +594,42 @@ std::vector<MacAddress> ClusterNode::MacsOf(const NodeView& v) {
   return macs;
 }
 
+void ClusterNode::ReportChanges() {
+  if (!local_.event) return;
+  if (role_ != reported_role_) {
+    local_.event(absl::StrCat("role ", std::string(RoleName(reported_role_)), " -> ",
+                              std::string(RoleName(role_)), " (term ", term_, ")"));
+    reported_role_ = role_;
+  }
+  if (master_ != reported_master_) {
+    local_.event(master_ ? absl::StrCat("master is node ", *master_, " (term ", term_, ")")
+                         : std::string("no master"));
+    reported_master_ = master_;
+  }
+  for (const auto& [node, m] : members_) {
+    auto it = reported_states_.find(node);
+    if (it != reported_states_.end() && it->second == m.state) continue;
+    if (node != config_.node) {
+      local_.event(absl::StrCat(
+          "node ", node, " ", std::string(MemberStateName(m.state)),
+          m.state == MemberState::kLeft
+              ? absl::StrCat(" (", std::string(LeaveReasonName(m.left_reason)), ")")
+              : ""));
+    }
+    reported_states_[node] = m.state;
+  }
+  if (number_in_conflict_ != reported_conflict_) {
+    local_.event(number_in_conflict_
+                     ? absl::StrCat("node number ", config_.node,
+                                    " is used by another daemon as well (CLU-7): check the "
+                                    "configuration of the nodes")
+                     : absl::StrCat("node number ", config_.node, " is ours alone again"));
+    reported_conflict_ = number_in_conflict_;
+  }
+}
+
 void ClusterNode::Tick() {
+  ReportChanges();
   const uint64_t now = timers_.NowNs();
   if (role_ == Role::kLeft && left_by_health_ && healthy_since_ns_ != 0 &&
       now - healthy_since_ns_ >= config_.rejoin_hold_ns) {

@@ -104,6 +104,9 @@ struct LocalInputs {
   std::function<NodeView()> view;
   // Whether local port `i` has its link up.
   std::function<bool(size_t port)> link_up;
+  // Told each change of role, master, member state or number conflict, once, within an
+  // interval (the daemon logs them). Optional.
+  std::function<void(const std::string& line)> event;
 };
 
 class ClusterNode {
@@ -167,6 +170,7 @@ class ClusterNode {
   void BecomeMaster();
   void StepDown();
   void Tick();          // every interval: master-failure detection, port states
+  void ReportChanges();
   void RunCycle();      // master: time-sync
   void SendHeartbeat(uint32_t cycle);  // master: the view, after the reply delay
   void SendResponse(uint32_t cycle);
@@ -209,6 +213,10 @@ class ClusterNode {
   uint64_t healthy_since_ns_ = 0;
   bool number_in_conflict_ = false;
   TimerQueue::TimerId tick_timer_ = 0;
+  Role reported_role_ = Role::kJoining;
+  std::optional<uint16_t> reported_master_;
+  std::map<uint16_t, MemberState> reported_states_;
+  bool reported_conflict_ = false;
   TimerQueue::TimerId cycle_timer_ = 0;
   std::vector<TimerQueue::TimerId> pending_;  // one-shot timers to cancel on destruction
   ClusterStats stats_;

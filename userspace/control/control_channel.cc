@@ -25,9 +25,13 @@ ControlChannel::ControlChannel(const ControlChannelOptions& options, FrameTransp
     : options_(options),
       transport_(transport),
       writer_(WriterOptions(options)),
-      receiver_(ReceiverOptions(options.cluster_id, options.auth)),
       sequence_(transport.port_count(), 0),
-      stats_(transport.port_count()) {}
+      stats_(transport.port_count()) {
+  receivers_.reserve(transport.port_count());
+  for (size_t p = 0; p < transport.port_count(); ++p) {
+    receivers_.emplace_back(ReceiverOptions(options.cluster_id, options.auth));
+  }
+}
 
 void ControlChannel::On(uint8_t kind, Handler handler) { handlers_[kind] = std::move(handler); }
 
@@ -40,7 +44,7 @@ void ControlChannel::Receive(size_t port, std::span<const uint8_t> frame, uint64
     ++st.rejected[static_cast<size_t>(error)];
     return;
   }
-  absl::StatusOr<std::optional<Message>> m = receiver_.Receive(frame.subspan(*at), now_ns);
+  absl::StatusOr<std::optional<Message>> m = receivers_[port].Receive(frame.subspan(*at), now_ns);
   if (!m.ok()) {
     const DecodeError why = DecodeErrorOf(m.status()).value_or(DecodeError::kBadPayload);
     ++st.rejected[static_cast<size_t>(why)];

@@ -60,7 +60,9 @@ class ControlChannel {
   // One Ethernet frame received on local `port`. `now_ns`: monotonic, for reassembly.
   void Receive(size_t port, std::span<const uint8_t> frame, uint64_t now_ns);
   // Drops incomplete reassemblies that timed out.
-  void Expire(uint64_t now_ns) { receiver_.Expire(now_ns); }
+  void Expire(uint64_t now_ns) {
+    for (FrameReceiver& r : receivers_) r.Expire(now_ns);
+  }
 
   // Sends `body` out of `port` to `dst` (broadcast by default), segmented if needed.
   absl::Status Send(size_t port, const MessageBody& body, const MacAddress& dst = kBroadcastMac);
@@ -77,7 +79,10 @@ class ControlChannel {
   ControlChannelOptions options_;
   FrameTransport& transport_;
   FrameWriter writer_;
-  FrameReceiver receiver_;
+  // One per local port: on one LAN every port hears every frame, and each port's copy is
+  // its own evidence (that port hears the sender). A shared replay window would take the
+  // second port's copy for a replay; a shared reassembler would mix their segments.
+  std::vector<FrameReceiver> receivers_;
   std::array<Handler, 256> handlers_{};
   std::vector<uint32_t> sequence_;  // per local port
   uint32_t message_id_ = 0;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "userspace/cluster/cluster_commands.h"
 #include "userspace/daemon/cluster_metrics.h"
+#include "userspace/daemon/cluster_key.h"
 #include "userspace/daemon/data_plane_report.h"
 #include "userspace/daemon/log.h"
 #include "userspace/daemon/monitor_commands.h"
@@ -52,6 +53,11 @@ absl::Status Daemon::Start() {
   if (!control.ok()) return control.status();
   control_ = *std::move(control);
 
+  if (!config_.cluster_key_file.empty()) {
+    auto auth = LoadClusterKey(config_.cluster_key_file);
+    if (!auth.ok()) return auth.status();
+    auth_ = *std::move(auth);
+  }
   auto object = SteerObjectFile::Create();
   if (!object.ok()) return object.status();
   bpf_object_.emplace(*std::move(object));
@@ -63,7 +69,7 @@ absl::Status Daemon::Start() {
                                 .node = config_.node,
                                 .ethertype = config_.ethertype,
                                 .mtu = kDefaultMtu,
-                                .auth = nullptr,
+                                .auth = auth_.get(),
                                 .epoch = static_cast<uint64_t>(absl::ToUnixMicros(clock_.Wall()))};
   channel_ = std::make_unique<ControlChannel>(channel, *data_plane_);
   ControlChannel* ch = channel_.get();
@@ -109,7 +115,8 @@ absl::Status Daemon::Start() {
   Log(LogLevel::kInfo, "daemon",
       absl::StrCat("node ", config_.node, " cluster ", config_.cluster_id, " serving ",
                    data_plane_->port_count(), " ports; control socket ",
-                   config_.control_socket));
+                   config_.control_socket,
+                   auth_ ? "; control frames signed with the cluster key" : ""));
   return absl::OkStatus();
 }
 
@@ -174,7 +181,8 @@ void Daemon::StartCluster() {
         std::shared_ptr<const monitor::NodeSample> s = monitor_->Latest();
         return s != nullptr ? NodeViewFromSample(*s) : NodeView{};
       },
-      .link_up = [this](size_t port) { return data_plane_->link_up(port); }};
+      .link_up = [this](size_t port) { return data_plane_->link_up(port); },
+      .event = [](const std::string& line) { Log(LogLevel::kInfo, "cluster", line); }};
   cluster_ = std::make_unique<cluster::ClusterNode>(c, *channel_, loop_->timers(), std::move(local));
   cluster::RegisterClusterCommands(*cluster_, commands_);
 }

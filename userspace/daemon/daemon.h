@@ -61,6 +61,7 @@ class Daemon {
   std::unique_ptr<EventLoop> loop_;
   CommandRegistry commands_;
   std::optional<SteerObjectFile> bpf_object_;
+  std::unique_ptr<FrameAuth> auth_;  // the cluster key, if configured
   // Declared in start order; destroyed in reverse: clients stop first, the ports last.
   std::unique_ptr<DataPlane> data_plane_;
   std::unique_ptr<ControlChannel> channel_;

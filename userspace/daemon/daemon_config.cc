@@ -164,6 +164,7 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "preempt") return ParseBool(key, value, c.preempt);
   if (key == "rejoin_hold_ms") return ParseUnsigned(key, value, 0, 3600000, c.rejoin_hold_ms);
   if (key == "leave_when_unhealthy") return ParseBool(key, value, c.leave_when_unhealthy);
+  if (key == "cluster_key_file") return ParsePath(key, value, c.cluster_key_file);
   if (key == "log_level") {
     static const std::pair<const char*, LogLevel> kLevels[] = {{"error", LogLevel::kError},
                                                                {"warning", LogLevel::kWarning},
@@ -289,6 +290,8 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
                            (default false)
   rejoin_hold_ms           healthy this long before rejoining after a leave (default 5000)
   leave_when_unhealthy     leave the cluster while the health verdict fails (default true)
+  cluster_key_file         shared key: control frames signed and checked (PROTO-4); the file
+                           must be accessible by its owner only (default: none, unsigned)
 Signals: SIGTERM/SIGINT stop the daemon cleanly; SIGHUP re-reads the config file and applies
 log_level (other changes need a restart and are logged).
 )";

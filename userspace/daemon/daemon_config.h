@@ -62,6 +62,9 @@ struct DaemonConfig {
   bool preempt = false;
   uint32_t rejoin_hold_ms = 5000;
   bool leave_when_unhealthy = true;
+  // PROTO-4: a file with the shared cluster key (raw bytes; owner-only permissions). Set:
+  // every control frame is signed, and unsigned or mis-signed ones are dropped.
+  std::string cluster_key_file;
 
   friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
 };
