@@ -8,10 +8,12 @@ both ports of a follower's namespace with tools/dmpd-inject (raw socket). Nothin
 (the master, the term and every view stay) and every node that heard them counts them as
 refused.
 
-SKIPPED while dmpdd has no `cluster_key_file` setting: without a key a time-sync of a
-higher term is accepted by design (CLU rule "terms order everything"), so this test would
-only show the daemon doing what it is told. It runs as soon as `dmpdd --help` lists the
-setting.
+Frames that claim the receiver's own node number are dropped as its own frames
+(daemon.own_frames), not counted as refused: the master's count covers the other half.
+
+Skipped (exit 77) with a dmpdd that has no `cluster_key_file` setting: without a key a
+time-sync of a higher term is accepted by design (the rule "terms order everything"), so
+the test would only show the daemon doing what it is told.
 """
 
 import os
