@@ -175,6 +175,36 @@ TEST(ClusterNode, ElectsTheBestRankedNodeAndEveryoneHoldsTheView) {
   }
 }
 
+// CLU-6: with a tiny budget only one member's data goes out in full per heartbeat, yet
+// every node ends up holding everyone's data, and states and port failures still reach
+// every view within a cycle or two.
+TEST(ClusterNode, ARotatingViewStillGivesEveryoneEverythingAndPortsAtOnce) {
+  Harness h;
+  ClusterConfig tiny;
+  tiny.view_data_budget_bytes = 1;
+  for (uint16_t id : {1, 2, 3, 4, 5}) h.Add(id, tiny);
+  h.RunCycles(15);
+  for (uint16_t id : {1, 2, 3, 4, 5}) {
+    ASSERT_EQ(h[id].members().size(), 5u) << id;
+    for (uint16_t other : {1, 2, 3, 4, 5}) {
+      const Member& m = h[id].members().at(other);
+      EXPECT_EQ(m.view.info.cores, 2) << id << " has no data of " << other;
+      ASSERT_EQ(m.view.ports.size(), 2u);
+      EXPECT_TRUE(m.view.ports[0].mac.has_value());
+      EXPECT_EQ(m.state, MemberState::kAlive);
+    }
+  }
+  h.node(4).link[0] = false;
+  h.RunCycles(2);
+  for (uint16_t id : {1, 2, 3, 5}) {
+    EXPECT_EQ(h[id].members().at(4).view.ports[0].state, kPortDown) << id;
+    EXPECT_EQ(h[id].members().at(4).view.ports[1].state, kPortUp) << id;
+  }
+  h.node(4).link[0] = true;
+  h.RunCycles(2);
+  EXPECT_EQ(h[2].members().at(4).view.ports[0].state, kPortUp);
+}
+
 TEST(ClusterNode, EqualPrioritiesGoToTheLowestNodeNumber) {
   Harness h;
   for (uint16_t id : {5, 3, 9}) h.Add(id);

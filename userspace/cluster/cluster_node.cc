@@ -2,11 +2,14 @@
 #include "userspace/cluster/cluster_node.h"
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 
 #include "common/leave.h"
 #include "common/node_info.h"
+#include "common/node_view.h"
 #include "common/port_info.h"
+#include "common/tlv_codec.h"
 #include "absl/strings/str_cat.h"
 
 namespace dmpd::cluster {
@@ -334,8 +337,22 @@ void ClusterNode::SendHeartbeat(uint32_t cycle) {
   if (role_ != Role::kMaster || cycle != cycle_) return;
   RefreshOwnEntry();
   EvaluateMembers();
+  // A view that fits one frame goes on every port; a larger one on one port a cycle, in
+  // turn (the time-sync, on every port, is the other ports' beacon).
+  const size_t ports = channel_.port_count();
+  size_t view_port = SIZE_MAX;
+  for (size_t i = 1; i <= ports && view_port == SIZE_MAX; ++i) {
+    const size_t p = (last_view_port_ + i) % ports;
+    if (!local_.link_up || local_.link_up(p)) view_port = p;
+  }
+  if (view_port == SIZE_MAX) return;  // every link down: nobody to tell
   // Too large for the segment limit is the one way this fails: counted, never silent.
-  if (!channel_.SendOnAllPorts(BuildHeartbeat(cycle)).ok()) ++stats_.heartbeats_unsent;
+  const absl::Status sent =
+      channel_.SendOnPorts(BuildHeartbeat(cycle), [&](size_t port, size_t frames) {
+        return frames == 1 || port == view_port;
+      });
+  last_view_port_ = view_port;
+  if (!sent.ok()) ++stats_.heartbeats_unsent;
 }
 
 void ClusterNode::EvaluateMembers() {
@@ -352,13 +369,42 @@ void ClusterNode::EvaluateMembers() {
   }
 }
 
-Heartbeat ClusterNode::BuildHeartbeat(uint32_t cycle) const {
+// CLU-6: every member's state and its ports that are not up go out every cycle (a few
+// bytes a node); the full monitoring data of as many members as `view_data_budget_bytes`
+// allows, round robin, so a large cluster's data refreshes over several cycles (its age
+// says how old it is) while a small one's goes out whole every cycle.
+Heartbeat ClusterNode::BuildHeartbeat(uint32_t cycle) {
   Heartbeat h;
   h.term = term_;
   h.cycle = cycle;
   h.master_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(timers_.clock().Wall()));
+  std::set<uint16_t> full;
+  size_t used = 0;
+  auto start = members_.upper_bound(full_cursor_);
+  for (size_t i = 0; i < members_.size(); ++i, ++start) {
+    if (start == members_.end()) start = members_.begin();
+    std::vector<uint8_t> scratch;
+    TlvWriter w(&scratch);
+    EncodeNodeView(start->second.view, &w);
+    if (!full.empty() && used + scratch.size() > config_.view_data_budget_bytes) break;
+    used += scratch.size();
+    full.insert(start->first);
+    full_cursor_ = start->first;
+  }
   for (const auto& [node, m] : members_) {
-    NodeView v = m.view;
+    NodeView v;
+    if (full.count(node) > 0) {
+      v = m.view;
+    } else {
+      // Only the ports that are not up; a member entry without data means "absent: up".
+      for (const PortInfo& p : m.view.ports) {
+        if (p.state != kPortUp || m.state == MemberState::kFailed) {
+          PortInfo& q = v.ports.emplace_back();
+          q.id = p.id;
+          q.state = p.state;
+        }
+      }
+    }
     v.info.id = node;
     v.info.member_state = static_cast<uint8_t>(
         m.state == MemberState::kAlive     ? kMemberAlive
@@ -412,30 +458,48 @@ void ClusterNode::OnTimeSync(const Message& m, const ReceivedOn& from) {
 
 void ClusterNode::SendResponse(uint32_t cycle) {
   if ((role_ != Role::kFollower && role_ != Role::kConflict) || !master_.has_value()) return;
-  // The whole answer on the first port that heard this cycle, to the master's MAC there,
-  // and a short one (our number only: "alive") on every other port that heard it, so one
-  // lost frame is not a missed cycle.
-  bool full_sent = false;
-  for (size_t port = 0; port < port_heard_cycle_.size(); ++port) {
+  // CLU-6: our whole data once every R cycles, R chosen so that all members' data together
+  // stays within the view budget at the master; in the other cycles a short answer (our
+  // number and the ports that are not up). It goes to the master's MAC on the first port
+  // that heard this cycle, and a short copy on a second one, so one lost frame is not a
+  // missed cycle.
+  const NodeView self = LocalView();
+  std::vector<uint8_t> scratch;
+  TlvWriter w(&scratch);
+  EncodeNodeView(self, &w);
+  const size_t total = scratch.size() * std::max<size_t>(members_.size(), 1);
+  const uint32_t every = static_cast<uint32_t>(
+      std::max<size_t>(1, (total + config_.view_data_budget_bytes - 1) / config_.view_data_budget_bytes));
+  const bool full_due = (cycle + config_.node) % every == 0 || master_ != answered_master_;
+  HeartbeatResponse shortened;
+  shortened.term = term_;
+  shortened.cycle = cycle;
+  shortened.node_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(timers_.clock().Wall()));
+  shortened.self.info.id = config_.node;
+  for (const PortInfo& p : self.ports) {
+    if (p.state != kPortUp) {
+      PortInfo& q = shortened.self.ports.emplace_back();
+      q.id = p.id;
+      q.state = p.state;
+    }
+  }
+  size_t sent = 0;
+  for (size_t port = 0; port < port_heard_cycle_.size() && sent < 2; ++port) {
     if (port_heard_cycle_[port] != cycle || port_heard_ns_[port] == 0) continue;
-    HeartbeatResponse r;
-    r.term = term_;
-    r.cycle = cycle;
-    r.node_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(timers_.clock().Wall()));
-    if (!full_sent) {
-      r.self = LocalView();
+    HeartbeatResponse r = shortened;
+    if (sent == 0 && full_due) {
+      r.self = self;
       for (size_t p = 0; p < port_heard_ns_.size(); ++p) {
         MasterObservation o;
         o.id = static_cast<uint16_t>(p);
         o.heartbeats_received = heartbeats_on_port_[p];
         r.observations.push_back(o);
       }
-    } else {
-      r.self.info.id = config_.node;
     }
     if (channel_.Send(port, r, master_mac_on_port_[port]).ok()) {
       ++stats_.responses_sent;
-      full_sent = true;
+      if (sent == 0 && full_due) answered_master_ = master_;
+      ++sent;
     }
   }
 }
@@ -452,13 +516,19 @@ void ClusterNode::OnResponse(const Message& m, const ReceivedOn& from) {
   auto known = member_macs_.find(node);
   const bool owned = known != member_macs_.end() && member.state != MemberState::kFailed &&
                      member.state != MemberState::kLeft;
-  if (r.self.ports.empty()) {
-    // The short answer of a second port: alive, if it comes from the daemon we know.
+  if (MacsOf(r.self).empty()) {
+    // A short answer: alive, and the ports it lists are not up (the others are), if it
+    // comes from the daemon we know by that number.
     if (!owned) return;  // the full answer decides who owns the number
     if (std::find(known->second.begin(), known->second.end(), from.src_mac) ==
         known->second.end()) {
       NoteConflict(member, r.cycle);
       return;
+    }
+    for (PortInfo& p : member.view.ports) {
+      auto listed = std::find_if(r.self.ports.begin(), r.self.ports.end(),
+                                 [&](const PortInfo& q) { return q.id == p.id; });
+      p.state = listed != r.self.ports.end() ? listed->state : std::optional<uint8_t>(kPortUp);
     }
   } else {
     const std::vector<MacAddress> macs = MacsOf(r.self);
@@ -494,9 +564,14 @@ void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
   cycle_ = h.cycle;
   HeardMaster(from.port, from, h.cycle);
   // The master's view replaces ours: it is the one every node ends the cycle with.
+  // The master's view replaces ours: it is the one every node ends the cycle with. An
+  // entry with data (its ports carry MACs) replaces what we held; one without updates the
+  // state and the ports it lists, and the ports it does not list are up.
   std::map<uint16_t, Member> next;
+  const uint64_t now = timers_.NowNs();
   for (const NodeView& v : h.nodes) {
     Member mem;
+    if (auto old = members_.find(v.info.id); old != members_.end()) mem = old->second;
     mem.node = v.info.id;
     const uint8_t s = v.info.member_state.value_or(kMemberAlive);
     mem.state = s == kMemberSuspect    ? MemberState::kSuspect
@@ -504,14 +579,30 @@ void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
                 : s == kMemberLeft     ? MemberState::kLeft
                 : s == kMemberConflict ? MemberState::kConflict
                                        : MemberState::kAlive;
+    if (mem.state != MemberState::kLeft) mem.left_reason = 0;
     mem.last_cycle = v.info.last_seen_cycle.value_or(h.cycle);
-    mem.updated_ns = timers_.NowNs();
-    mem.view = v;
-    if (mem.state == MemberState::kLeft) {
-      auto old = members_.find(mem.node);
-      if (old != members_.end()) mem.left_reason = old->second.left_reason;
+    const bool has_data = !MacsOf(v).empty();
+    if (has_data) {
+      mem.view = v;
+      mem.updated_ns = now;
+    } else {
+      mem.view.info.id = v.info.id;
+      mem.view.info.member_state = v.info.member_state;
+      mem.view.info.last_seen_cycle = v.info.last_seen_cycle;
+      if (v.info.health) mem.view.info.health = v.info.health;
+      for (PortInfo& p : mem.view.ports) {
+        auto listed = std::find_if(v.ports.begin(), v.ports.end(),
+                                   [&](const PortInfo& q) { return q.id == p.id; });
+        p.state = listed != v.ports.end() ? listed->state : std::optional<uint8_t>(kPortUp);
+      }
+      for (const PortInfo& q : v.ports) {  // ports we had no data for yet
+        if (std::none_of(mem.view.ports.begin(), mem.view.ports.end(),
+                         [&](const PortInfo& p) { return p.id == q.id; })) {
+          mem.view.ports.push_back(q);
+        }
+      }
     }
-    if (v.info.id == config_.node) {
+    if (v.info.id == config_.node && has_data) {
       // Our number flagged by the master: another daemon uses it. The one whose MACs the
       // master kept stays a member (and says so); the other stays out until the number
       // is free again.
@@ -519,6 +610,8 @@ void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
       number_in_conflict_ = mem.state == MemberState::kConflict || !ours;
       if (!ours && role_ == Role::kFollower) role_ = Role::kConflict;
       if (ours && role_ == Role::kConflict) role_ = Role::kFollower;
+    } else if (v.info.id == config_.node && mem.state != MemberState::kConflict) {
+      number_in_conflict_ = false;
     }
     next.emplace(mem.node, std::move(mem));
   }

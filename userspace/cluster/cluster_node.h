@@ -21,9 +21,12 @@
 //   master unless `preempt` is set (on the whole cluster) and its priority is higher.
 // - Two masters of different terms that hear each other: the higher term wins.
 // - The cycle (CLU-2): the master broadcasts a time-sync on every port; each node answers
-//   with its own monitoring data and its observations per port on the first port that
-//   heard it, and with a short "alive" on every other port that did; after `reply_delay`
-//   the master broadcasts the whole view on every port. Cycle numbers go on across
+//   on the first port that heard it and, shortened, on a second one: its whole monitoring
+//   data every few cycles (as the view budget allows; every cycle in small clusters) and
+//   otherwise its number and the ports that are not up; after `reply_delay` the master
+//   broadcasts the view: every member's state and ports that are not up, and as many
+//   members' whole data as the budget allows, in turn (on every port if it fits one
+//   frame, else on one port a cycle). Cycle numbers go on across
 //   masters; a follower takes its master's.
 // - Two masters of one term that hear each other (a healed partition): each announces
 //   itself, and on the other's announce the better rank (priority, then lower node
@@ -63,6 +66,9 @@ struct ClusterConfig {
   uint64_t election_window_ns = 0;    // 0: one interval
   bool preempt = false;
   uint64_t rejoin_hold_ns = 3'000'000'000;  // healthy this long before rejoining
+  // CLU-6: the members' full monitoring data in one heartbeat, at most this many bytes
+  // (round robin over the members); states and ports that are not up go every cycle.
+  size_t view_data_budget_bytes = 32 * 1024;
 };
 
 enum class Role : uint8_t { kJoining, kFollower, kCandidate, kMaster, kLeft, kConflict };
@@ -177,7 +183,7 @@ class ClusterNode {
   NodeView LocalView() const;
   void RefreshOwnEntry();
   void EvaluateMembers();
-  Heartbeat BuildHeartbeat(uint32_t cycle) const;
+  Heartbeat BuildHeartbeat(uint32_t cycle);
   bool IsOurMac(const MacAddress& mac) const;
   static std::vector<MacAddress> MacsOf(const NodeView& v);
 
@@ -207,6 +213,7 @@ class ClusterNode {
   std::vector<MacAddress> master_mac_on_port_;
   std::vector<uint64_t> heartbeats_on_port_;
   uint32_t responded_cycle_ = UINT32_MAX;
+  std::optional<uint16_t> answered_master_;  // the master our last full answer went to
   uint8_t left_reason_ = 0;
   std::string left_note_;
   bool left_by_health_ = false;
@@ -218,6 +225,8 @@ class ClusterNode {
   std::map<uint16_t, MemberState> reported_states_;
   bool reported_conflict_ = false;
   TimerQueue::TimerId cycle_timer_ = 0;
+  uint16_t full_cursor_ = 0;      // master: the last member whose data went out in full
+  size_t last_view_port_ = SIZE_MAX;  // master: the port the last large view went on
   std::vector<TimerQueue::TimerId> pending_;  // one-shot timers to cancel on destruction
   ClusterStats stats_;
 };

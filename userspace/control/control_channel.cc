@@ -5,6 +5,7 @@
 
 #include "common/byte_order.h"
 #include "common/frame_header.h"
+#include "common/frame_kind.h"
 
 namespace dmpd {
 namespace {
@@ -63,12 +64,12 @@ void ControlChannel::Receive(size_t port, std::span<const uint8_t> frame, uint64
   handler(message, from);
 }
 
-absl::Status ControlChannel::SendFrames(size_t port, const MessageBody& body,
+absl::Status ControlChannel::SendFrames(size_t port, uint8_t kind, std::span<const uint8_t> body,
                                         const MacAddress& dst) {
   if (port >= stats_.size()) return absl::OutOfRangeError("no such port");
   frames_.clear();
-  absl::Status s = writer_.WriteMessage(body, static_cast<uint16_t>(port), message_id_,
-                                        &sequence_[port], &frames_);
+  absl::Status s =
+      writer_.Write(kind, static_cast<uint16_t>(port), message_id_, body, &sequence_[port], &frames_);
   if (!s.ok()) return s;
   const MacAddress src = transport_.port_mac(port);
   ChannelPortStats& st = stats_[port];
@@ -89,18 +90,39 @@ absl::Status ControlChannel::SendFrames(size_t port, const MessageBody& body,
   return absl::OkStatus();
 }
 
+size_t ControlChannel::FramesFor(uint8_t kind, size_t body_len) const {
+  const size_t overhead =
+      kFrameHeaderLen + (options_.auth != nullptr && IsControlKind(kind) ? kAuthTrailerLen : 0);
+  if (options_.mtu <= overhead + kSegmentHeaderLen) return SIZE_MAX;
+  const size_t room = options_.mtu - overhead;
+  if (body_len <= room) return 1;
+  const size_t chunk = room - kSegmentHeaderLen;
+  return (body_len + chunk - 1) / chunk;
+}
+
 absl::Status ControlChannel::Send(size_t port, const MessageBody& body, const MacAddress& dst) {
   ++message_id_;
-  absl::Status s = SendFrames(port, body, dst);
+  body_.clear();
+  absl::Status s = EncodeMessageBody(body, &body_);
+  if (s.ok()) s = SendFrames(port, KindOf(body), body_, dst);
   transport_.Flush();
   return s;
 }
 
 absl::Status ControlChannel::SendOnAllPorts(const MessageBody& body) {
+  return SendOnPorts(body, [](size_t, size_t) { return true; });
+}
+
+absl::Status ControlChannel::SendOnPorts(
+    const MessageBody& body, const std::function<bool(size_t port, size_t frames)>& on_port) {
   ++message_id_;  // one message, the same id on every port
+  body_.clear();
+  if (absl::Status s = EncodeMessageBody(body, &body_); !s.ok()) return s;
+  const uint8_t kind = KindOf(body);
+  const size_t frames = FramesFor(kind, body_.size());
   absl::Status result;
   for (size_t port = 0; port < stats_.size(); ++port) {
-    result.Update(SendFrames(port, body, kBroadcastMac));
+    if (on_port(port, frames)) result.Update(SendFrames(port, kind, body_, kBroadcastMac));
   }
   transport_.Flush();
   return result;

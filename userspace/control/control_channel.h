@@ -66,15 +66,21 @@ class ControlChannel {
 
   // Sends `body` out of `port` to `dst` (broadcast by default), segmented if needed.
   absl::Status Send(size_t port, const MessageBody& body, const MacAddress& dst = kBroadcastMac);
-  // The same on every port; then flushes the transport once.
+  // The same on every port; then flushes the transport once. The body is encoded once.
   absl::Status SendOnAllPorts(const MessageBody& body);
+  // The same on the ports whose index `on_port` accepts, told how many frames the message
+  // takes per port (1 when it fits one frame): a large message can go on one port only.
+  absl::Status SendOnPorts(const MessageBody& body,
+                           const std::function<bool(size_t port, size_t frames)>& on_port);
 
   size_t port_count() const { return stats_.size(); }
   const ChannelPortStats& stats(size_t port) const { return stats_[port]; }
   const FrameTransport& transport() const { return transport_; }
 
  private:
-  absl::Status SendFrames(size_t port, const MessageBody& body, const MacAddress& dst);
+  absl::Status SendFrames(size_t port, uint8_t kind, std::span<const uint8_t> body,
+                          const MacAddress& dst);
+  size_t FramesFor(uint8_t kind, size_t body_len) const;
 
   ControlChannelOptions options_;
   FrameTransport& transport_;
@@ -88,6 +94,7 @@ class ControlChannel {
   uint32_t message_id_ = 0;
   std::vector<ChannelPortStats> stats_;
   std::vector<std::vector<uint8_t>> frames_;  // reused between sends
+  std::vector<uint8_t> body_;
   std::vector<uint8_t> ethernet_;
 };
 
