@@ -121,6 +121,7 @@ class Lab:
                      *set_args(self.settings), timeout=timeout, check_rc=False)
         if p.returncode != 0:
             raise TestFailure(f"dmpd-lab up failed ({p.returncode}):\n{p.stderr}")
+        self.up_output = p.stdout  # what `up` showed (the status and the cluster)
         self.refresh()
         return self
 
@@ -217,6 +218,22 @@ class Lab:
             return json.loads(p.stdout)
         except json.JSONDecodeError as e:
             raise TestFailure(f"node {n}: status is not JSON ({e}): {p.stdout[:500]}")
+
+    def ctl(self, n, *args, timeout=10, check_rc=True):
+        """Runs dmpdctl against node n's daemon (a CompletedProcess)."""
+        return run([self.dmpdctl(), "--socket", self.socket(n), "--timeout", timeout] +
+                   [str(a) for a in args], check_rc=check_rc, timeout=timeout + 5)
+
+    def cluster(self, n, timeout=10):
+        """dmpdctl cluster --json of node n (TestFailure if it does not answer)."""
+        p = self.ctl(n, "cluster", "--json", timeout=timeout, check_rc=False)
+        if p.returncode != 0:
+            raise TestFailure(f"node {n}: dmpdctl cluster --json exited {p.returncode}: "
+                              f"{p.stderr.strip()}")
+        try:
+            return json.loads(p.stdout)
+        except json.JSONDecodeError as e:
+            raise TestFailure(f"node {n}: cluster is not JSON ({e}): {p.stdout[:500]}")
 
     def ns_run(self, n, cmd, **kw):
         return run(nsenter(self.netns(n), cmd), **kw)

@@ -184,31 +184,184 @@ void PrintNode(const json& view) { std::cout << dmpd::monitor::FormatNodeTable(v
 void PrintPorts(const json& view) { std::cout << dmpd::monitor::FormatPortsTable(view); }
 void PrintHistory(const json& view) { std::cout << dmpd::monitor::FormatPortHistoryTable(view); }
 
+// ---- cluster views, from the daemon's `cluster` JSON (userspace/cluster/cluster_commands.h)
+
+// A field of an object, or null when the object or the field is missing: a daemon older or
+// newer than this dmpdctl prints "-" where it differs, never aborts.
+const json& Field(const json& obj, const char* key) {
+  static const json kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+std::string Text(const json& v) {
+  if (v.is_null()) return "-";
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+// Wire fields are fixed point (ppm, milli-units): shown as %, units with decimals.
+std::string Scaled(const json& v, double divisor, int decimals) {
+  return v.is_number() ? absl::StrFormat("%.*f", decimals, v.get<double>() / divisor) : "-";
+}
+std::string PercentPpm(const json& v) { return Scaled(v, 1e4, 1); }
+std::string MbpsOf(const json& bits_per_second) { return Scaled(bits_per_second, 1e6, 1); }
+
+std::string Gib(const json& bytes) {
+  return bytes.is_number() ? absl::StrFormat("%.1f GiB", bytes.get<double>() / (1ull << 30)) : "-";
+}
+
+// NodeHealth (common/node_info.h).
+std::string HealthName(const json& v) {
+  if (!v.is_number_unsigned()) return "-";
+  switch (v.get<unsigned>()) {
+    case 1: return "ok";
+    case 2: return "degraded";
+    case 3: return "leaving";
+  }
+  return v.dump();
+}
+
+// `left (reason)` for a member that left, its state otherwise.
+std::string MemberStateText(const json& m) {
+  const std::string state = Text(Field(m, "state"));
+  if (state == "left" && !Field(m, "reason").is_null()) {
+    return absl::StrCat(state, " (", Text(Field(m, "reason")), ")");
+  }
+  return state;
+}
+
+void PrintCluster(const json& c) {
+  const json& master = Field(c, "master");
+  std::string me = absl::StrCat("node ", Text(Field(c, "node")), "  role ", Text(Field(c, "role")));
+  if (Text(Field(c, "role")) == "left") {
+    absl::StrAppend(&me, " (", Text(Field(c, "left_reason")),
+                    Field(c, "left_note").is_string()
+                        ? absl::StrCat(": ", Field(c, "left_note").get<std::string>())
+                        : "",
+                    ")");
+  }
+  std::cout << "master " << (master.is_null() ? "none" : Text(master)) << "  term "
+            << Text(Field(c, "term")) << "  cycle " << Text(Field(c, "cycle")) << "  " << me
+            << "  priority " << Text(Field(c, "priority")) << "  interval "
+            << Text(Field(c, "interval_ms")) << " ms\n";
+  if (Field(c, "number_in_conflict").is_boolean() && Field(c, "number_in_conflict").get<bool>()) {
+    std::cout << "CONFLICT: another daemon answers with this node number; this one stays out "
+                 "of the cluster until the numbers are fixed\n";
+  }
+  std::cout << "\n";
+  // Members: the master's verdicts as this node last heard them.
+  dmpd::TextTable members({"NODE", "STATE", "AGE ms", "LAST CYCLE", "PORTS UP"});
+  // Table 3: one row per node (SCORE, UCPU, LCPU, LIO, SMEM, UMEM and the rest).
+  dmpd::TextTable nodes({"NODE", "CORES", "CPU%", "LOAD 1/5/15", "IO%", "MEMORY", "MEM%",
+                         "TEMP C", "PROCS", "THREADS", "NET Mb/s", "NET LOAD%", "HEALTH"});
+  // Table 4: one row per port of every node.
+  dmpd::TextTable ports({"NODE", "PORT", "MAC", "UP", "STATE", "BW Mb/s", "RX pkts", "TX pkts",
+                         "RX bytes", "TX bytes", "ERRORS", "DROPS", "OVERFLOWS", "UTIL%",
+                         "LOSS%", "LOAD%"});
+  for (const json& m : Field(c, "members")) {
+    const std::string node = Text(Field(m, "node"));
+    const json& member_ports = Field(m, "ports");
+    size_t up = 0;
+    for (const json& p : member_ports) up += Field(p, "up").is_boolean() && Field(p, "up").get<bool>();
+    const std::string master_mark = !master.is_null() && Field(m, "node") == master ? "*" : "";
+    members.Add({node + master_mark, MemberStateText(m), Text(Field(m, "age_ms")),
+                 Text(Field(m, "last_cycle")),
+                 member_ports.is_array() ? absl::StrCat(up, "/", member_ports.size()) : "-"});
+    const json& i = Field(m, "info");
+    const json& l1 = Field(i, "load1_milli");
+    nodes.Add({node, Text(Field(i, "cores")), PercentPpm(Field(i, "cpu_util_ppm")),
+               l1.is_null() ? "-"
+                            : absl::StrCat(Scaled(l1, 1e3, 2), "/",
+                                           Scaled(Field(i, "load5_milli"), 1e3, 2), "/",
+                                           Scaled(Field(i, "load15_milli"), 1e3, 2)),
+               PercentPpm(Field(i, "io_util_ppm")), Gib(Field(i, "mem_bytes")),
+               PercentPpm(Field(i, "mem_util_ppm")), Scaled(Field(i, "temperature_mc"), 1e3, 1),
+               Text(Field(i, "processes")), Text(Field(i, "threads")),
+               MbpsOf(Field(i, "net_bps")), PercentPpm(Field(i, "net_load_ppm")),
+               HealthName(Field(i, "health"))});
+    for (const json& p : member_ports) {
+      const json& is_up = Field(p, "up");
+      ports.Add({node, Text(Field(p, "port")), Text(Field(p, "mac")),
+                 is_up.is_boolean() ? (is_up.get<bool>() ? "1" : "0") : "-",
+                 Text(Field(p, "state")), MbpsOf(Field(p, "speed_bps")),
+                 Text(Field(p, "rx_packets")), Text(Field(p, "tx_packets")),
+                 Text(Field(p, "rx_bytes")), Text(Field(p, "tx_bytes")), Text(Field(p, "errors")),
+                 Text(Field(p, "drops")), Text(Field(p, "queue_overflows")),
+                 PercentPpm(Field(p, "util_ppm")), PercentPpm(Field(p, "loss_ppm")),
+                 PercentPpm(Field(p, "load_ppm"))});
+    }
+  }
+  std::cout << members.Render() << "(* master)\n\n"
+            << nodes.Render() << "\n"
+            << ports.Render();
+}
+
+void PrintLeave(const json& r) {
+  const std::string note = Text(Field(r, "note"));
+  std::cout << "role " << Text(Field(r, "role")) << ": left the cluster ("
+            << Text(Field(r, "reason")) << (note.empty() || note == "-" ? "" : ": " + note)
+            << "); `dmpdctl join` to rejoin\n";
+}
+
+void PrintJoin(const json& r) {
+  std::cout << "role " << Text(Field(r, "role")) << ": rejoining the cluster\n";
+}
+
+void PrintNeighbours(const json& r) {
+  std::cout << "port " << Text(Field(r, "port")) << "  neighbours " << Text(Field(r, "total"))
+            << "  from " << Text(Field(r, "offset")) << "\n";
+  dmpd::TextTable t({"NODE", "PORT", "MAC", "HELLOS", "LAST SEQ", "LAST SEEN (ms ago)"});
+  for (const json& n : Field(r, "neighbours")) {
+    t.Add({Text(Field(n, "node")), Text(Field(n, "port")), Text(Field(n, "mac")),
+           Text(Field(n, "hellos")), Text(Field(n, "last_sequence")),
+           Text(Field(n, "last_seen_ms_ago"))});
+  }
+  std::cout << t.Render();
+}
+
 struct Command {
   const char* name;
+  const char* operands;  // for the usage text
   const char* help;
-  int args;  // how many operands follow the command name
+  size_t min_args, max_args;  // how many operands follow the command name
   std::function<void(const json&)> print;
 };
 
+constexpr size_t kAnyNumber = SIZE_MAX;
+
 const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
-      {"status", "ports, their counters (PMD, XDP, kernel, daemon) and neighbours", 0, PrintStatus},
-      {"node", "this node's monitoring data (paper Table 3)", 0, PrintNode},
-      {"ports", "per-port state, rates, utilisation, loss and load (paper Table 4)", 0, PrintPorts},
-      {"history", "PORT: recent samples of one port", 1, PrintHistory},
+      {"status", "", "ports, their counters (PMD, XDP, kernel, daemon) and neighbours", 0, 0,
+       PrintStatus},
+      {"node", "", "this node's monitoring data (paper Table 3)", 0, 0, PrintNode},
+      {"ports", "", "per-port state, rates, utilisation, loss and load (paper Table 4)", 0, 0,
+       PrintPorts},
+      {"history", "PORT", "recent samples of one port", 1, 1, PrintHistory},
+      {"cluster", "",
+       "master, term, cycle, role; every member's state and age; Tables 3 and 4 of every node",
+       0, 0, PrintCluster},
+      {"neighbours", "PORT [OFFSET]", "the neighbours heard on a port (64 from OFFSET)", 1, 2,
+       PrintNeighbours},
+      {"leave", "[--reason TEXT...]", "leave the cluster by hand (maintenance) until `join`", 0,
+       kAnyNumber, PrintLeave},
+      {"join", "", "rejoin the cluster after `leave`", 0, 0, PrintJoin},
   };
   return kCommands;
 }
 
 int Usage(int rc) {
   std::ostream& out = rc == 0 ? std::cout : std::cerr;
-  out << "usage: dmpdctl [--socket PATH] [--timeout SECONDS] COMMAND [OPERAND] [--json]\n"
+  out << "usage: dmpdctl [--socket PATH] [--timeout SECONDS] COMMAND [OPERAND...] [--json]\n"
          "  --socket PATH      dmpdd control socket (default "
       << kDefaultSocket
       << ")\n  --timeout SECONDS  give up if dmpdd has not answered by then (default "
       << kDefaultTimeoutS << ")\n  --json             print the daemon's JSON\ncommands:\n";
-  for (const Command& c : Commands()) out << "  " << c.name << "\t" << c.help << "\n";
+  dmpd::TextTable t({"", "", ""});
+  for (const Command& c : Commands()) t.Add({" ", absl::StrCat(c.name, " ", c.operands), c.help});
+  const std::string table = t.Render();
+  out << table.substr(table.find('\n') + 1);  // without the empty header row
   return rc;
 }
 
@@ -250,6 +403,21 @@ int main(int argc, char** argv) {
       socket_path = a.substr(9);
     } else if (a == "--help" || a == "-h") {
       return Usage(0);
+    } else if (command == "leave" && operands.empty() && a == "--reason") {
+      // The reason is free text: every word after --reason (but --json) is part of it,
+      // sent as the daemon wants it: `leave --reason WORDS...`.
+      operands.push_back(a);
+      for (++i; i < argc; ++i) {
+        if (std::string(argv[i]) == "--json") {
+          as_json = true;
+        } else {
+          operands.push_back(argv[i]);
+        }
+      }
+      if (operands.size() < 2) {
+        std::cerr << "dmpdctl: leave --reason needs TEXT\n";
+        return Usage(2);
+      }
     } else if (command.empty() && a[0] != '-') {
       command = a;
     } else if (!command.empty() && a[0] != '-') {
@@ -268,12 +436,23 @@ int main(int argc, char** argv) {
     std::cerr << "dmpdctl: unknown command '" << command << "'\n";
     return Usage(2);
   }
-  if (operands.size() != static_cast<size_t>(cmd->args)) {
-    std::cerr << "dmpdctl: " << command << " takes " << cmd->args << " operand(s)\n";
+  if (operands.size() < cmd->min_args || operands.size() > cmd->max_args) {
+    std::cerr << "dmpdctl: usage: " << command << " " << cmd->operands << "\n";
+    return Usage(2);
+  }
+  if (command == "leave" && !operands.empty() && operands[0] != "--reason") {
+    std::cerr << "dmpdctl: usage: leave [--reason TEXT...]\n";
     return Usage(2);
   }
   std::string request = command;
-  for (const std::string& o : operands) request += " " + o;
+  for (const std::string& o : operands) {
+    // One request is one line: a line break in an operand would end it early.
+    if (o.find_first_of("\r\n") != std::string::npos) {
+      std::cerr << "dmpdctl: an operand may not contain a line break\n";
+      return 2;
+    }
+    request += " " + o;
+  }
   auto reply = Ask(socket_path, request, timeout_s);
   if (!reply.ok()) {
     std::cerr << "dmpdctl: " << reply.status().message() << "\n";
