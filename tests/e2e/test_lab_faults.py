@@ -150,9 +150,17 @@ def check_loss(lab):
     peer = lab.port(node, f"p{port}")["bridge_peer"]
     pinger = 2
     dst = lab.ip(node, f"p{port}")
-    # Resolve ARP before the loss, so that the ping measures only the echo exchange.
+    # Resolve ARP before the loss, and pin both ends' entries, so that the ping measures
+    # only the echo exchange: an entry that goes stale during the loss phase would be
+    # re-probed through the lossy port and could fail for the whole run.
     tx, rx = ping_loss(lab, pinger, dst, 3)
     check(rx == tx, f"ping {dst} from node {pinger} before the loss: {rx}/{tx}")
+    src_if = f"p{port}"
+    src_ip = lab.ip(pinger, src_if)
+    lab.ns_run(pinger, ["ip", "neigh", "replace", dst, "lladdr", lab.mac(node, f"p{port}"),
+                        "dev", src_if, "nud", "permanent"])
+    lab.ns_run(node, ["ip", "neigh", "replace", src_ip, "lladdr", lab.mac(pinger, src_if),
+                      "dev", f"p{port}", "nud", "permanent"])
 
     lab.lab("loss", node, port, LOSS_PCT)
     f = faults(lab)

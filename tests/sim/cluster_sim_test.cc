@@ -256,6 +256,23 @@ TEST(ClusterSim, HundredByFourColdStartConverges) {
   ExpectNoViolations(sim);
 }
 
+// CLU-6: 1000 nodes x 8 ports converge from a cold start at MTU 1500, and a follower
+// receives under 1 % of a 1 Gb/s port at 100 ms cycles (125 KB a cycle).
+TEST(ClusterSim, ThousandByEightColdStartConvergesWithinOnePercent) {
+  ClusterSim sim(Options(1000, 8, 11));
+  const std::optional<double> c = sim.RunUntilConverged(kColdStartBound);
+  std::string why;
+  ASSERT_TRUE(c.has_value()) << (sim.Converged(&why), why);
+  sim.ResetTraffic();
+  sim.RunCycles(3);
+  const ClusterSim::TrafficReport t = sim.Traffic();
+  std::printf("[sim] 1000 x 8: converged after %.1f cycles; bytes/node/cycle rx mean %.0f max %.0f\n",
+              *c, t.rx_mean, t.rx_max);
+  EXPECT_LT(t.rx_mean, 125'000.0);
+  EXPECT_TRUE(sim.Converged());
+  ExpectNoViolations(sim);
+}
+
 // After any mix of faults stops (ports back, partition healed, crashed nodes left down),
 // every live node agrees on the master, the term and the member states within the bound.
 // kAfterFaultsBound: the longest single path above (a master crash, 10 cycles) plus one
