@@ -207,12 +207,7 @@ void ClusterNode::OnCandidacy(const Message& m, const ReceivedOn&) {
       term_ = c.term;
       ++stats_.terms_adopted;
     }
-    Announce a;
-    a.term = term_;
-    a.node = config_.node;
-    a.priority = config_.priority;
-    a.view_cycle = cycle_;
-    (void)channel_.SendOnAllPorts(a);
+    AnnounceSelf();
     return;
   }
   if (c.term < term_) {
@@ -300,6 +295,15 @@ void ClusterNode::CloseElection(uint32_t term) {
   master_heard_ns_ = timers_.NowNs();
 }
 
+void ClusterNode::AnnounceSelf() {
+  Announce a;
+  a.term = term_;
+  a.node = config_.node;
+  a.priority = config_.priority;
+  a.view_cycle = cycle_;
+  (void)channel_.SendOnAllPorts(a);
+}
+
 void ClusterNode::BecomeMaster() {
   // Cycles go on from the highest any member reached, so that they never step back
   // across masters and "missed cycles" stay meaningful.
@@ -308,12 +312,7 @@ void ClusterNode::BecomeMaster() {
   master_ = config_.node;
   master_priority_ = config_.priority;
   ++stats_.became_master;
-  Announce a;
-  a.term = term_;
-  a.node = config_.node;
-  a.priority = config_.priority;
-  a.view_cycle = cycle_;
-  (void)channel_.SendOnAllPorts(a);
+  AnnounceSelf();
   timers_.Cancel(cycle_timer_);
   cycle_timer_ = timers_.Every(config_.interval_ns, 0, [this] { RunCycle(); });
 }
@@ -478,12 +477,7 @@ void ClusterNode::OnTimeSync(const Message& m, const ReceivedOn& from) {
   if (role_ == Role::kMaster) {
     // Another master of our term (a healed partition). Its priority is not in a
     // time-sync: announce ourselves, and each of us settles it on the other's announce.
-    Announce a;
-    a.term = term_;
-    a.node = config_.node;
-    a.priority = config_.priority;
-    a.view_cycle = cycle_;
-    (void)channel_.SendOnAllPorts(a);
+    AnnounceSelf();
     return;
   }
   if (master_ != sender) master_priority_.reset();

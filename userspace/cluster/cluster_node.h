@@ -178,6 +178,7 @@ class ClusterNode {
   void JoinElection(uint32_t term, const Rank& proposer);
   void CloseElection(uint32_t term);
   void BecomeMaster();
+  void AnnounceSelf();
   void StepDown();
   void Tick();          // every interval: master-failure detection, port states
   void ReportChanges();
