@@ -74,6 +74,10 @@ ClusterNode::ClusterNode(const ClusterConfig& config, ControlChannel& channel,
   master_heard_ns_ = timers_.NowNs();
   RefreshOwnEntry();
   tick_timer_ = timers_.Every(config_.interval_ns, config_.interval_ns, [this] { Tick(); });
+  // The master's absence is checked four times an interval, so an election starts within
+  // a quarter interval of the patience running out (detection in about k intervals).
+  watch_timer_ = timers_.Every(config_.interval_ns / 4 + 1, config_.interval_ns / 4 + 1,
+                               [this] { WatchMaster(); });
 }
 
 ClusterNode::~ClusterNode() {
@@ -83,6 +87,7 @@ ClusterNode::~ClusterNode() {
     channel_.On(kind, nullptr);
   }
   timers_.Cancel(tick_timer_);
+  timers_.Cancel(watch_timer_);
   timers_.Cancel(cycle_timer_);
   timers_.Cancel(election_timer_);
   for (TimerQueue::TimerId id : pending_) timers_.Cancel(id);
@@ -387,6 +392,7 @@ void ClusterNode::SendHeartbeat(uint32_t cycle) {
       });
   last_view_port_ = view_port;
   if (!sent.ok()) ++stats_.heartbeats_unsent;
+  ReportChanges();
 }
 
 void ClusterNode::EvaluateMembers() {
@@ -609,6 +615,9 @@ void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
   if (master_ != sender) Follow(sender, h.term);
   cycle_ = h.cycle;
   HeardMaster(from.port, from, h.cycle);
+  // A small view comes on every port: apply each cycle's once.
+  if (applied_view_ == std::make_pair(h.term, h.cycle)) return;
+  applied_view_ = {h.term, h.cycle};
   // The master's view replaces ours: it is the one every node ends the cycle with.
   // The master's view replaces ours: it is the one every node ends the cycle with. An
   // entry with data (its ports carry MACs) replaces what we held; one without updates the
@@ -663,6 +672,7 @@ void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
   }
   members_ = std::move(next);
   RefreshOwnEntry();
+  ReportChanges();  // once a cycle: short-lived states are logged too
 }
 
 void ClusterNode::OnLeave(const Message& m, const ReceivedOn& from) {
@@ -768,6 +778,15 @@ void ClusterNode::ReportChanges() {
   }
 }
 
+void ClusterNode::WatchMaster() {
+  if (role_ != Role::kJoining && role_ != Role::kFollower) return;
+  const uint64_t patience = uint64_t{config_.master_failed_after} * config_.interval_ns;
+  if (timers_.NowNs() - master_heard_ns_ > patience) {
+    Propose();
+    ReportChanges();
+  }
+}
+
 void ClusterNode::Tick() {
   ReportChanges();
   const uint64_t now = timers_.NowNs();
@@ -777,10 +796,6 @@ void ClusterNode::Tick() {
   }
   if (role_ == Role::kJoining || role_ == Role::kFollower) {
     const uint64_t patience = uint64_t{config_.master_failed_after} * config_.interval_ns;
-    if (now - master_heard_ns_ > patience) {
-      Propose();
-      return;
-    }
     // preempt (a cluster-wide setting): ask a master of lower (or not yet known) priority
     // for the cluster, at most once per patience period.
     if (role_ == Role::kFollower && config_.preempt &&

@@ -180,7 +180,8 @@ class ClusterNode {
   void BecomeMaster();
   void AnnounceSelf();
   void StepDown();
-  void Tick();          // every interval: master-failure detection, port states
+  void Tick();          // every interval: rejoin, preempt, repeated leave
+  void WatchMaster();   // four times an interval: master-failure detection
   void ReportChanges();
   void RunCycle();      // master: time-sync
   void SendHeartbeat(uint32_t cycle);  // master: the view, after the reply delay
@@ -225,6 +226,8 @@ class ClusterNode {
   uint64_t healthy_since_ns_ = 0;
   bool number_in_conflict_ = false;
   TimerQueue::TimerId tick_timer_ = 0;
+  TimerQueue::TimerId watch_timer_ = 0;
+  std::pair<uint32_t, uint32_t> applied_view_{0, 0};  // (term, cycle) of the last view applied
   Role reported_role_ = Role::kJoining;
   std::optional<uint16_t> reported_master_;
   std::map<uint16_t, MemberState> reported_states_;
