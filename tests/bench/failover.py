@@ -316,7 +316,8 @@ def one_run(name, state_dir, socks, nodes, interval_ms, run_no, poll_s):
                                             if bad_pre else None),
         # An election that closed without a master (every candidate back to joining):
         # the cluster waited master_failed_after more intervals and voted again.
-        "elections": max(sum(1 for _t, msg in ev if re.match(r"role \w+ -> candidate", msg))
+        "elections": max(sum(1 for t, msg in ev
+                             if t >= t_kill and re.match(r"role \w+ -> candidate", msg))
                          for ev in lines.values()),
         "log_lines": {n: [(round((t - t_kill) * 1000, 1), msg) for t, msg in ev]
                       for n, ev in lines.items()},
@@ -368,7 +369,13 @@ def summarise(interval_ms, all_runs, out):
               + (f"  VOID: survivors off M from {r['first_off_master_before_kill_ms']:.0f} ms "
                  f"before the kill" if r['baseline_violations'] else ""), file=out)
     retried = sum(r["elections"] > 1 for r in runs)
-    print(f"  runs that needed a second election: {retried} of {len(runs)}", file=out)
+    print(f"  runs that needed more than one election: {retried} of {len(runs)}", file=out)
+    for label, sel in (("one election", [r for r in runs if r["elections"] <= 1]),
+                       ("more than one", [r for r in runs if r["elections"] > 1])):
+        t = [r["takeover_s"] / I for r in sel if r["takeover_s"] is not None]
+        if t:
+            print(f"  takeover with {label}: {min(t):.2f} / {statistics.median(t):.2f} / "
+                  f"{max(t):.2f} intervals (min / median / max, {len(t)} runs)", file=out)
 
 
 def main():
