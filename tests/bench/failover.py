@@ -26,7 +26,7 @@ Where the figures come from
     (default a tenth of the interval, at least 1 ms; a tight loop would take a core and
     stall the daemons on a 2-core machine); the achieved period per node is printed and
     bounds the error of each figure.
-  - A run in which a survivor left M before the kill (an election caused by something
+  - A run in which a survivor left M before the kill (seen by the poll or in the logs) (an election caused by something
     else: at 10 ms, daemons starved of CPU for 3 intervals while the kill command starts)
     is void: shown, not counted, and another run is made (at most 2 x --runs attempts).
   - The daemons' logs ("cluster: role follower -> candidate", "no master", "master is
@@ -299,6 +299,19 @@ def one_run(name, state_dir, socks, nodes, interval_ms, run_no, poll_s):
                     else msg.startswith(f"master is node {new_master} "))
             if n not in ltak and took:
                 ltak[n] = t
+
+    # The logs see what a poll round can miss (a blip shorter than a round, or the poller
+    # starved along with the daemons): a survivor's change away from M before the kill
+    # voids the run as well.
+    for n, ev in lines.items():
+        for t, msg in ev:
+            if t >= t_kill:
+                continue
+            role = re.match(r"role \w+ -> (\w+)", msg)
+            if ((role and role.group(1) != "follower") or msg == "no master" or
+                    (msg.startswith("master is node") and
+                     not msg.startswith(f"master is node {master} "))):
+                bad_pre.append((t, n, msg, None, None))
 
     def span(d):
         return (max(d.values()) - t_kill) if len(d) == len(survivors) else None
