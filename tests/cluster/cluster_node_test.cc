@@ -35,6 +35,7 @@ class Harness {
     std::vector<bool> link;
     bool up = true;
     uint8_t salt = 0;
+    ClusterConfig config;
   };
 
   explicit Harness(size_t ports = 2) : ports_(ports) {}
@@ -53,18 +54,30 @@ class Harness {
     n->link.assign(ports_, true);
     config.node = id;
     config.interval_ns = kInterval;
-    Node* raw = n.get();
-    n->cluster = std::make_unique<ClusterNode>(
-        config, *n->channel, timers_,
-        LocalInputs{.view = [raw] {
+    n->config = config;
+    Start(*n);
+    nodes_.push_back(std::move(n));
+    return *nodes_.back()->cluster;
+  }
+
+  // A fresh daemon with the same number, MACs and settings (after Crash).
+  void Restart(uint16_t id) {
+    Node& n = node(id);
+    n.up = true;
+    Start(n);
+  }
+
+  void Start(Node& n) {
+    Node* raw = &n;
+    n.cluster = std::make_unique<ClusterNode>(
+        n.config, *n.channel, timers_,
+        LocalInputs{.view = [] {
                       NodeView v;
                       v.info.cores = 2;
                       return v;
                     },
                     .link_up = [raw](size_t p) { return raw->link[p]; },
                     .event = nullptr});
-    nodes_.push_back(std::move(n));
-    return *nodes_.back()->cluster;
   }
 
   Node& node(uint16_t id) {
@@ -267,25 +280,7 @@ TEST(ClusterNode, ARestartedNodeDoesNotDeposeTheMaster) {
   h.RunCycles(10);
   ASSERT_EQ(h.Masters(), std::vector<uint16_t>{2});
   // Node 1 restarts: better ranked, but without preempt it follows.
-  h.node(1).up = true;
-  h.node(1).cluster.reset();
-  h.node(1).wire->sent()[0].clear();
-  h.node(1).wire->sent()[1].clear();
-  h.node(1).cluster = nullptr;
-  h.Crash(1);
-  h.node(1).up = true;
-  {
-    Harness::Node& n = h.node(1);
-    Harness::Node* raw = &n;
-    ClusterConfig c;
-    c.node = 1;
-    c.interval_ns = kInterval;
-    n.cluster = std::make_unique<ClusterNode>(
-        c, *n.channel, h.timers_,
-        LocalInputs{.view = [] { return NodeView{}; },
-                    .link_up = [raw](size_t p) { return raw->link[p]; },
-                    .event = nullptr});
-  }
+  h.Restart(1);
   h.RunCycles(10);
   EXPECT_EQ(h.Masters(), std::vector<uint16_t>{2});
   EXPECT_EQ(h[1].master(), 2);
