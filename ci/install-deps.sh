@@ -16,6 +16,8 @@ packages=(
   iproute2 iputils-ping ethtool python3 curl procps util-linux tshark prometheus
   # dmpd-lab partition (nftables bridge family)
   nftables
+  # tests/bench/failover.py stamps the kill of the master
+  strace
 )
 
 if [ "$(id -u)" -ne 0 ]; then

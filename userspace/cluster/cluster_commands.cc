@@ -37,13 +37,12 @@ json MemberJson(const Member& m, uint64_t now_ns) {
   for (const PortInfo& p : m.view.ports) {
     json port = {{"port", p.id},
                  {"up", p.state == kPortUp},
-                 {"state", PortStateName(p.state)},
                  {"mac", p.mac ? json(FormatMac(*p.mac)) : json(nullptr)}};
 #define DMPD_PORT_JSON(bit, name, type, doc) \
   if constexpr (!std::is_same_v<type, MacAddress>) port[#name] = Opt(p.name);
     DMPD_PORT_INFO_FIELDS(DMPD_PORT_JSON)
 #undef DMPD_PORT_JSON
-    port["state"] = PortStateName(p.state);
+    port["state"] = PortStateName(p.state);  // by name, over the field's number
     ports.push_back(std::move(port));
   }
   json j = {{"node", m.node},

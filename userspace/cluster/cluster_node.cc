@@ -90,7 +90,14 @@ ClusterNode::~ClusterNode() {
   timers_.Cancel(watch_timer_);
   timers_.Cancel(cycle_timer_);
   timers_.Cancel(election_timer_);
-  for (TimerQueue::TimerId id : pending_) timers_.Cancel(id);
+}
+
+void ClusterNode::Later(uint64_t delay_ns, std::function<void()> fn) {
+  // One-shot work for later (the answer, the heartbeat) that must not run once this node
+  // is gone (a crash in the simulator), without keeping a list of timers to cancel.
+  timers_.After(delay_ns, [alive = std::weak_ptr<const bool>(alive_), fn = std::move(fn)] {
+    if (!alive.expired()) fn();
+  });
 }
 
 // --- terms and roles -------------------------------------------------------------------
@@ -120,8 +127,7 @@ void ClusterNode::StepDown() {
   master_heard_ns_ = timers_.NowNs();
 }
 
-void ClusterNode::Follow(uint16_t master, uint32_t term) {
-  (void)term;
+void ClusterNode::Follow(uint16_t master) {
   if (role_ == Role::kLeft || role_ == Role::kConflict) {
     master_ = master;  // still listening, for the view; not a member
     return;
@@ -340,7 +346,7 @@ void ClusterNode::OnAnnounce(const Message& m, const ReceivedOn& from) {
     StepDown();
   }
   master_priority_ = a.priority;
-  Follow(a.node, a.term);
+  Follow(a.node);
   HeardMaster(from.port, from, cycle_);
 }
 
@@ -365,11 +371,7 @@ void ClusterNode::RunCycle() {
     }
   }
   const uint32_t cycle = cycle_;
-  const TimerQueue::TimerId id = timers_.After(config_.reply_delay_ns, [this, cycle] {
-    SendHeartbeat(cycle);
-  });
-  pending_.push_back(id);
-  if (pending_.size() > 16) pending_.erase(pending_.begin());  // long fired
+  Later(config_.reply_delay_ns, [this, cycle] { SendHeartbeat(cycle); });
 }
 
 void ClusterNode::SendHeartbeat(uint32_t cycle) {
@@ -487,7 +489,7 @@ void ClusterNode::OnTimeSync(const Message& m, const ReceivedOn& from) {
     return;
   }
   if (master_ != sender) master_priority_.reset();
-  Follow(sender, t.term);
+  Follow(sender);
   cycle_ = t.cycle;  // the master's numbering, even if ours ran ahead under another
   HeardMaster(from.port, from, t.cycle);
   // A node that left does not answer; one in conflict does, so that the master keeps
@@ -498,10 +500,7 @@ void ClusterNode::OnTimeSync(const Message& m, const ReceivedOn& from) {
   // Answer once per cycle, a little later, so that the time-syncs of every port have
   // arrived and the observations cover them all.
   const uint32_t cycle = t.cycle;
-  const TimerQueue::TimerId id =
-      timers_.After(config_.reply_delay_ns / 4, [this, cycle] { SendResponse(cycle); });
-  pending_.push_back(id);
-  if (pending_.size() > 16) pending_.erase(pending_.begin());
+  Later(config_.reply_delay_ns / 4, [this, cycle] { SendResponse(cycle); });
 }
 
 void ClusterNode::SendResponse(uint32_t cycle) {
@@ -612,7 +611,7 @@ void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
   if (!ObserveTerm(h.term)) return;
   if (role_ == Role::kMaster) return;  // settled by time-sync and announce
   ++stats_.heartbeats_received;
-  if (master_ != sender) Follow(sender, h.term);
+  if (master_ != sender) Follow(sender);
   cycle_ = h.cycle;
   HeardMaster(from.port, from, h.cycle);
   // A small view comes on every port: apply each cycle's once.
@@ -852,13 +851,6 @@ void ClusterNode::OnHealth(bool healthy, uint8_t reason) {
     return;
   }
   if (healthy_since_ns_ == 0) healthy_since_ns_ = now;
-}
-
-bool ClusterNode::IsOurMac(const MacAddress& mac) const {
-  for (size_t p = 0; p < channel_.port_count(); ++p) {
-    if (channel_.transport().port_mac(p) == mac) return true;
-  }
-  return false;
 }
 
 }  // namespace dmpd::cluster

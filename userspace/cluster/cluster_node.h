@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -167,7 +168,8 @@ class ClusterNode {
 
   // Adopts a higher term (stepping down if master); false if `term` is older than ours.
   bool ObserveTerm(uint32_t term);
-  void Follow(uint16_t master, uint32_t term);
+  void Follow(uint16_t master);
+  void Later(uint64_t delay_ns, std::function<void()> fn);
   void HeardMaster(size_t port, const ReceivedOn& from, uint32_t cycle);
   void NoteConflict(Member& member, uint32_t cycle);
   bool MasterHeardRecently() const;
@@ -190,7 +192,6 @@ class ClusterNode {
   void RefreshOwnEntry();
   void EvaluateMembers();
   Heartbeat BuildHeartbeat(uint32_t cycle);
-  bool IsOurMac(const MacAddress& mac) const;
   static std::vector<MacAddress> MacsOf(const NodeView& v);
 
   ClusterConfig config_;
@@ -235,7 +236,8 @@ class ClusterNode {
   TimerQueue::TimerId cycle_timer_ = 0;
   uint16_t full_cursor_ = 0;      // master: the last member whose data went out in full
   size_t last_view_port_ = SIZE_MAX;  // master: the port the last large view went on
-  std::vector<TimerQueue::TimerId> pending_;  // one-shot timers to cancel on destruction
+  // Expires with this node: one-shot callbacks (Later) check it instead of being cancelled.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   ClusterStats stats_;
 };
 

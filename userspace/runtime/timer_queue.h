@@ -45,17 +45,18 @@ class TimerQueue {
   size_t size() const { return timers_.size(); }
 
  private:
+  using DueIndex = std::multimap<uint64_t, TimerId>;
   struct Timer {
-    uint64_t due_ns;
     uint64_t period_ns;  // 0: one-shot
     Callback fn;
+    DueIndex::iterator due;  // its entry in by_due_
   };
   const Clock& clock_;
   TimerId next_id_ = 1;
   std::map<TimerId, Timer> timers_;
-  std::multimap<uint64_t, TimerId> by_due_;  // due -> id; stale entries are skipped
+  DueIndex by_due_;  // due -> id, one entry per live timer
 
-  void Schedule(TimerId id, uint64_t due_ns);
+  TimerId Add(uint64_t due_ns, uint64_t period_ns, Callback fn);
 };
 
 }  // namespace dmpd
