@@ -12,12 +12,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "common/sequence_window.h"
 
 namespace dmpd {
 
 class ReplayWindow {
  public:
-  static constexpr uint32_t kWindow = 64;
+  static constexpr uint32_t kWindow = SequenceWindow::kWindow;
   // 4096 sender ports: 1024 nodes of 4 ports, the view's limit (protocol_limits.h).
   explicit ReplayWindow(size_t max_senders = 4096) : max_senders_(max_senders) {}
 
@@ -29,9 +30,8 @@ class ReplayWindow {
 
  private:
   struct Sender {
-    uint64_t epoch = 0;
-    uint32_t top = 0;   // highest sequence accepted
-    uint64_t seen = 0;  // bit i: top - i was accepted
+    uint64_t epoch;
+    SequenceWindow window;
   };
   size_t max_senders_;
   absl::flat_hash_map<uint32_t, Sender> senders_;  // key: node << 16 | port
