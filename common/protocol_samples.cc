@@ -98,6 +98,11 @@ std::vector<MessageBody> SampleMessages() {
   o.heartbeats_received = 41;
   o.last_sequence = 0x000000FF;
   // sync_delay_us absent: this node could not measure it.
+  PeerReceipt& receipt = resp.receipts.emplace_back();
+  receipt.id = 0;
+  receipt.sender_node = 1;
+  receipt.received = 40;
+  receipt.numbered = 41;
   out.emplace_back(resp);
   out.emplace_back(Candidacy{{.term = 8, .node = kSampleNode, .priority = 5, .view_cycle = 41}});
   out.emplace_back(Vote{{.term = 8, .node = kSampleNode, .priority = 5, .view_cycle = 41}});

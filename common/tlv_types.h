@@ -24,6 +24,7 @@ namespace dmpd {
   X(kPortInfo, 0x0012, "port_info", "in node: field group m (PortInfo), one per port")     \
   X(kPipeInfo, 0x0013, "pipe_info", "in node: field group p (PipeInfo), one per pipe")     \
   X(kObservation, 0x0014, "observation", "heartbeat_response: MasterObservation per port") \
+  X(kReceipt, 0x0015, "receipt", "heartbeat_response: PeerReceipt per master port")         \
   X(kHelloMac, 0x0020, "hello_mac", "hello: the sending port's MAC, 6 bytes")              \
   X(kHelloPortCount, 0x0021, "hello_port_count", "hello: the sender's LAN ports, u16")     \
   X(kHelloTerm, 0x0022, "hello_term", "hello: the highest term the sender knows, u32")     \

@@ -15,9 +15,12 @@ rejoin_hold_ms = 1000, the monitor sampling every 200 ms:
    `left (all_ports_down)`, each of them; after the rejoin hold it is alive in every view.
    Measured: seconds to leave, to be seen, to be seen left, to rejoin.
 
-A health trigger that the others can see as `left (reason)` needs the node to keep a
-working port while unhealthy: memory and CPU limits have no dmpdd setting yet and the
-sustained-loss check has no peer counts to work from (see the report in docs/lab.md).
+3. Loss (eq. 2): 80 % loss both ways on a follower's port 0 (`dmpd-lab loss N 0 80`).
+   The master measures that port's loss from the frames it receives of it and publishes
+   it; every node's view shows it (`loss_ppm` of that port) near 0.8 and the other port
+   near 0. The node's sustained_loss check fails (max_loss_percent 50) and it leaves; its
+   port 1 still works, so every other node shows it `left (sustained_loss)`. Loss off:
+   alive in every view again after the rejoin hold.
 """
 
 import time
@@ -132,6 +135,42 @@ def health_leave(lab, node, c):
             f"rejoin hold: seen by {sorted(saw_left)}")
 
 
+def loss_leave(lab, node, c):
+    lab.lab("loss", node, 0, 80)
+    t0 = time.monotonic()
+
+    def port_loss(v, port):
+        m = member(v, node)
+        p = next((p for p in (m or {}).get("ports", []) if p.get("port") == port), None)
+        return None if p is None or p.get("loss_ppm") is None else p["loss_ppm"] / 1e6
+
+    def measured(vs):
+        return all((port_loss(v, 0) or 0) >= 0.5 for v in vs.values())
+    vs, s = wait_views(lab, measured, 30, f"node {node} port 0's loss >= 0.5 in every view")
+    say(f"80 % loss on node {node} port 0: loss in every view after {s:.2f} s: "
+        f"{ {n: (port_loss(v, 0), port_loss(v, 1)) for n, v in vs.items()} } (port 0, port 1)")
+    for n, v in vs.items():
+        c.check((port_loss(v, 1) or 0) < 0.2,
+                f"node {n} shows node {node}'s clean port 1 losing {port_loss(v, 1)}")
+
+    def left_everywhere(vs):
+        return vs[node].get("role") == "left" and all(
+            state_text(member(v, node)) == "left (sustained_loss)"
+            for n, v in vs.items() if n != node)
+    vs, s = wait_views(lab, left_everywhere, 30,
+                       f"node {node} `left (sustained_loss)` in every other view")
+    say(f"node {node} left on its own: `left (sustained_loss)` in every other view "
+        f"{time.monotonic() - t0:.2f} s after the loss began")
+    c.check(vs[node].get("left_reason") == "sustained_loss",
+            f"node {node} left with {vs[node].get('left_reason')!r}")
+
+    lab.lab("loss", node, 0, 0)
+    vs, s = wait_views(lab, lambda vs: all(full_view(v) for v in vs.values()) and agreed(vs)
+                       and all((port_loss(v, 0) or 0) < 0.2 for v in vs.values()), 30,
+                       f"node {node} alive and its port 0 without loss in every view")
+    say(f"loss off on node {node} port 0: alive, no loss, in every view after {s:.2f} s")
+
+
 def body(lab):
     master, _, _, _ = wait_agreement(lab)
     c = Checks()
@@ -140,8 +179,11 @@ def body(lab):
     master = leave_and_join(lab, master, master, c)
     follower = max(n for n in NODES if n != master)
     health_leave(lab, follower, c)
+    master, _, _, _ = wait_agreement(lab)
+    loss_leave(lab, max(n for n in NODES if n != master), c)
     c.done()
 
 
 if __name__ == "__main__":
-    run_test(body, **lab_args(rejoin_hold_ms=HOLD_MS, sample_interval_ms=SAMPLE_MS))
+    run_test(body, **lab_args(rejoin_hold_ms=HOLD_MS, sample_interval_ms=SAMPLE_MS,
+                              max_loss_percent=50))

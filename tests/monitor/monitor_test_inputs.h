@@ -35,7 +35,7 @@ inline std::unique_ptr<NodeMonitor> MakeMonitor(const FixtureTree& tree,
 // The veth port n1p0 (no link speed, 100 Mb/s configured) with one PMD queue.
 inline PortInput VethPort(uint64_t rx_packets, uint64_t rx_bytes, uint64_t tx_packets,
                           uint64_t tx_bytes, uint64_t imissed,
-                          std::optional<uint64_t> peer_received) {
+                          std::optional<double> cluster_loss) {
   PortInput p;
   p.name = "n1p0";
   PmdStats q;
@@ -51,7 +51,7 @@ inline PortInput VethPort(uint64_t rx_packets, uint64_t rx_bytes, uint64_t tx_pa
   xdp.passed_to_kernel = 7;
   p.xdp = xdp;
   p.configured_bandwidth_bits_per_second = 1e8;
-  p.peer_received_packets = peer_received;
+  p.cluster_loss_ratio = cluster_loss;
   return p;
 }
 

@@ -21,7 +21,7 @@ class ViewsTest : public ::testing::Test {
   void SetUp() override {
     monitor_ = MakeMonitor(tree_);
     SampleInputs in;
-    in.ports = {VethPort(0, 0, 0, 0, 0, 0)};
+    in.ports = {VethPort(0, 0, 0, 0, 0, std::nullopt)};
     PortInput eth1;
     eth1.name = "eth1";
     eth1.queues.resize(1);
@@ -30,7 +30,7 @@ class ViewsTest : public ::testing::Test {
     monitor_->Sample(kT0, in);
     tree_.Overlay("sensors_host_t1");
     tree_.Write("sys/class/net/eth1/operstate", "down\n");
-    in.ports[0] = VethPort(990, 1'250'000, 1000, 125'000, 10, 950);
+    in.ports[0] = VethPort(990, 1'250'000, 1000, 125'000, 10, 0.05);
     in.lcores = {{1, "worker", 100, 70, 30}};
     monitor_->Sample(kT0 + absl::Seconds(1), in);
     sample_ = monitor_->Latest();

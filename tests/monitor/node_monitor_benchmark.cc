@@ -44,7 +44,7 @@ SampleInputs Inputs(uint64_t step) {
     p.queues = {q};
     p.xdp = dmpd_steer_counters{};
     p.configured_bandwidth_bits_per_second = 1e9;
-    p.peer_received_packets = step * 990;
+    p.cluster_loss_ratio = 0.01;
     in.ports.push_back(std::move(p));
   }
   in.lcores = {{0, "control", 0, 0, 0}, {1, "worker", step * 8000, step * 10, step * 100}};

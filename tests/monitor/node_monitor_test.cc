@@ -62,10 +62,10 @@ TEST(NodeMonitor, PortViewsAndPaperFormulas) {
   }
 
   // One second later: the PMD received 990 frames, 1,250,000 B (1e7 bits) and missed 10;
-  // it sent 1000 frames of 125 B (1e6 bits); peers report 950 of them; the kernel saw
+  // it sent 1000 frames of 125 B (1e6 bits); the cluster measured 5 % loss; the kernel saw
   // 1000 frames, 1,312,500 B (1.05e7 bits) on n1p0.
   SetKernelRx(tree, 5'000'000 + 1'312'500, 5000 + 1000);
-  in.ports = {VethPort(990, 1'250'000, 1000, 125'000, 10, 950)};
+  in.ports = {VethPort(990, 1'250'000, 1000, 125'000, 10, 0.05)};
   m->Sample(kT0 + absl::Seconds(1), in);
   {
     auto s = m->Latest();
@@ -78,7 +78,7 @@ TEST(NodeMonitor, PortViewsAndPaperFormulas) {
     // eq. (3): 1.1e7 bit/s / 1e8 = 0.11; the kernel's view 1.05e7 / 1e8 = 0.105.
     EXPECT_DOUBLE_EQ(*p.utilisation_ratio, 0.11);
     EXPECT_DOUBLE_EQ(*p.kernel_utilisation_ratio, 0.105);
-    // eq. (2): 1 − 950/1000 = 0.05.
+    // eq. (2): as the cluster measured it.
     EXPECT_DOUBLE_EQ(*p.loss_ratio, 0.05);
     // Overflow: imissed 10 over 990 (PMD) + 1000 (kernel) received + 10: 10/2000.
     EXPECT_DOUBLE_EQ(*p.overflow_ratio, 0.005);
@@ -98,7 +98,7 @@ TEST(NodeMonitor, PortViewsAndPaperFormulas) {
   // Another second: twice the receive rate, no loss, no overflow.
   // PMD +2000 frames, +2,500,000 B (2e7 bits) rx, +125,000 B tx; kernel +2,625,000 B.
   SetKernelRx(tree, 6'312'500 + 2'625'000, 6000 + 2000);
-  in.ports = {VethPort(2990, 3'750'000, 2000, 250'000, 10, 1950)};
+  in.ports = {VethPort(2990, 3'750'000, 2000, 250'000, 10, 0.0)};
   m->Sample(kT0 + absl::Seconds(2), in);
   {
     const PortSample& p = m->Latest()->ports[0];

@@ -80,14 +80,14 @@ std::shared_ptr<const NodeSample> BusySample(const FixtureTree& tree) {
   SampleInputs in;
   in.pipes = &pipes;
   in.lcores = {{0, "control", 0, 0, 0}, {1, "worker", 100, 1000, 10}};
-  in.ports = {VethPort(0, 0, 0, 0, 0, 0)};
+  in.ports = {VethPort(0, 0, 0, 0, 0, std::nullopt)};
   PortInput eth1;
   eth1.name = "eth1";
   eth1.queues.resize(2);
   in.ports.push_back(eth1);
   m->Sample(kT0, in);
   in.lcores[1] = {1, "worker", 5100, 1700, 310};
-  in.ports[0] = VethPort(990, 1'250'000, 1000, 125'000, 10, 950);
+  in.ports[0] = VethPort(990, 1'250'000, 1000, 125'000, 10, 0.05);
   m->Sample(kT0 + absl::Seconds(1), in);
   return m->Latest();
 }
@@ -203,13 +203,13 @@ TEST(MetricsEndpoint, ServesMetricsFromTheLatestSample) {
   EXPECT_TRUE(absl::StartsWith(scrape(), "HTTP/1.1 503"));  // nothing sampled yet
 
   SampleInputs in;
-  in.ports = {VethPort(0, 0, 0, 0, 0, 0)};
+  in.ports = {VethPort(0, 0, 0, 0, 0, std::nullopt)};
   m->Sample(kT0, in);
   const std::string first = scrape();
   ASSERT_TRUE(absl::StartsWith(first, "HTTP/1.1 200 OK\r\n")) << first.substr(0, 200);
   EXPECT_NE(first.find(absl::StrCat("Content-Type: ", kPrometheusContentType, "\r\n")),
             std::string::npos);
-  in.ports = {VethPort(990, 1'250'000, 1000, 125'000, 10, 950)};
+  in.ports = {VethPort(990, 1'250'000, 1000, 125'000, 10, 0.05)};
   m->Sample(kT0 + absl::Seconds(1), in);
   const std::string second = scrape();
   // Counters do not go back between scrapes.

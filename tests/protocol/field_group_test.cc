@@ -11,6 +11,7 @@
 
 #include "common/decode_error.h"
 #include "common/master_observation.h"
+#include "common/peer_receipt.h"
 #include "common/node_info.h"
 #include "common/pipe_info.h"
 #include "common/port_info.h"
@@ -104,7 +105,8 @@ TEST(FieldGroup, DocsAndDissectorNameEveryField) {
   const std::vector<FieldName> fields = {
       DMPD_NODE_INFO_FIELDS(DMPD_TEST_FIELD_NAME) DMPD_PORT_INFO_FIELDS(DMPD_TEST_FIELD_NAME)
           DMPD_PIPE_INFO_FIELDS(DMPD_TEST_FIELD_NAME)
-              DMPD_MASTER_OBSERVATION_FIELDS(DMPD_TEST_FIELD_NAME)};
+              DMPD_MASTER_OBSERVATION_FIELDS(DMPD_TEST_FIELD_NAME)
+                  DMPD_PEER_RECEIPT_FIELDS(DMPD_TEST_FIELD_NAME)};
   for (const FieldName& f : fields) {
     const std::string bit = std::to_string(f.bit);
     EXPECT_NE(docs.find("| " + bit + " | " + f.name + " |"), std::string::npos) << f.name;

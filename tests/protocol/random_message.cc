@@ -88,6 +88,8 @@ MessageBody RandomMessage(uint8_t kind, std::mt19937_64& rng) {
       r.self = RandomNode(rng, 8, 8);
       r.observations.resize(Upto(8, rng));
       for (auto& o : r.observations) o = RandomGroup<MasterObservation>(rng);
+      r.receipts.resize(Upto(4, rng));
+      for (auto& o : r.receipts) o = RandomGroup<PeerReceipt>(rng);
       return r;
     }
     case DMPD_KIND_CANDIDACY:

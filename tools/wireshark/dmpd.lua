@@ -17,7 +17,7 @@ local KINDS = {
 local TLVS = {
   [0x0001] = "sync", [0x0002] = "view", [0x0003] = "response", [0x0004] = "election",
   [0x0005] = "leave", [0x0010] = "node", [0x0011] = "node_info", [0x0012] = "port_info",
-  [0x0013] = "pipe_info", [0x0014] = "observation", [0x0020] = "hello_mac",
+  [0x0013] = "pipe_info", [0x0014] = "observation", [0x0015] = "receipt", [0x0020] = "hello_mac",
   [0x0021] = "hello_port_count", [0x0022] = "hello_term", [0x0023] = "hello_name",
 }
 local LEAVE_REASONS = {
@@ -91,6 +91,8 @@ local GROUPS = {
   [0x0014] = {"observation", {
     {0, "master_port", "u16"}, {1, "heartbeats_received", "u64"},
     {2, "last_sequence", "u32"}, {3, "sync_delay_us", "i32"}}},
+  [0x0015] = {"receipt", {
+    {0, "sender_node", "u16"}, {1, "received", "u64"}, {2, "numbered", "u64"}}},
 }
 local WIDTH = {u8 = 1, u16 = 2, u32 = 4, u64 = 8, i32 = 4, mac = 6}
 for _, g in pairs(GROUPS) do

@@ -16,6 +16,11 @@
 namespace dmpd::cluster {
 namespace {
 
+std::optional<uint32_t> LossPpm(std::optional<double> ratio) {
+  if (!ratio) return std::nullopt;
+  return static_cast<uint32_t>(*ratio * 1e6 + 0.5);
+}
+
 constexpr uint64_t kUsPerNs = 1000;
 
 }  // namespace
@@ -59,6 +64,7 @@ ClusterNode::ClusterNode(const ClusterConfig& config, ControlChannel& channel,
   port_heard_cycle_.assign(ports, 0);
   master_mac_on_port_.assign(ports, MacAddress{});
   heartbeats_on_port_.assign(ports, 0);
+  own_loss_ppm_.assign(ports, std::nullopt);
   auto on = [this](uint8_t kind, void (ClusterNode::*fn)(const Message&, const ReceivedOn&)) {
     channel_.On(kind, [this, fn](const Message& m, const ReceivedOn& from) { (this->*fn)(m, from); });
   };
@@ -376,6 +382,7 @@ void ClusterNode::RunCycle() {
 
 void ClusterNode::SendHeartbeat(uint32_t cycle) {
   if (role_ != Role::kMaster || cycle != cycle_) return;
+  if (config_.loss_window_cycles > 0 && cycle % config_.loss_window_cycles == 0) MeasureLoss();
   RefreshOwnEntry();
   EvaluateMembers();
   // A view that fits one frame goes on every port; a larger one on one port a cycle, in
@@ -395,6 +402,33 @@ void ClusterNode::SendHeartbeat(uint32_t cycle) {
   last_view_port_ = view_port;
   if (!sent.ok()) ++stats_.heartbeats_unsent;
   ReportChanges();
+}
+
+// eq. (2) at the end of a window: the members' ports from what this node received of them,
+// its own ports from what the members reported receiving (OnResponse).
+void ClusterNode::MeasureLoss() {
+  for (const auto& [node, m] : members_) {
+    if (node == config_.node) continue;
+    for (const PortInfo& p : m.view.ports) {
+      if (const Receipt* r = channel_.receipts().Find(node, p.id)) {
+        loss_meter_.Observe(node, p.id, config_.node, *r);
+      }
+    }
+  }
+  loss_meter_.CloseWindow();
+  for (auto& [node, m] : members_) ApplyMeasuredLoss(m);
+}
+
+void ClusterNode::ApplyMeasuredLoss(Member& member) const {
+  for (PortInfo& p : member.view.ports) {
+    p.loss_ppm = LossPpm(loss_meter_.Loss(member.node, p.id));
+  }
+}
+
+std::optional<double> ClusterNode::PortLossRatio(size_t port) const {
+  if (role_ == Role::kMaster) return loss_meter_.Loss(config_.node, static_cast<uint16_t>(port));
+  if (port >= own_loss_ppm_.size() || !own_loss_ppm_[port]) return std::nullopt;
+  return *own_loss_ppm_[port] / 1e6;
 }
 
 void ClusterNode::EvaluateMembers() {
@@ -438,12 +472,14 @@ Heartbeat ClusterNode::BuildHeartbeat(uint32_t cycle) {
     if (full.count(node) > 0) {
       v = m.view;
     } else {
-      // Only the ports that are not up; a member entry without data means "absent: up".
+      // Only the ports that are not up or lose frames; a member entry without data means
+      // "absent: up, no loss".
       for (const PortInfo& p : m.view.ports) {
-        if (p.state != kPortUp || m.state == MemberState::kFailed) {
+        if (p.state != kPortUp || m.state == MemberState::kFailed || p.loss_ppm.value_or(0) > 0) {
           PortInfo& q = v.ports.emplace_back();
           q.id = p.id;
           q.state = p.state;
+          q.loss_ppm = p.loss_ppm;
         }
       }
     }
@@ -534,6 +570,17 @@ void ClusterNode::SendResponse(uint32_t cycle) {
   for (size_t port = 0; port < port_heard_cycle_.size() && sent < 2; ++port) {
     if (port_heard_cycle_[port] != cycle || port_heard_ns_[port] == 0) continue;
     HeartbeatResponse r = shortened;
+    if (sent == 0 && (full_due || (config_.loss_window_cycles > 0 &&
+                                   (cycle + config_.node) % config_.loss_window_cycles == 0))) {
+      // eq. (2): what we received of the master's ports, at least once a loss window.
+      channel_.receipts().ForNode(*master_, [&](uint16_t port, const Receipt& got) {
+        PeerReceipt& receipt = r.receipts.emplace_back();
+        receipt.id = port;
+        receipt.sender_node = *master_;
+        receipt.received = got.received;
+        receipt.numbered = got.numbered;
+      });
+    }
     if (sent == 0 && full_due) {
       r.self = self;
       for (size_t p = 0; p < port_heard_ns_.size(); ++p) {
@@ -561,6 +608,11 @@ void ClusterNode::OnResponse(const Message& m, const ReceivedOn& from) {
   if (members_.count(node) == 0 && members_.size() >= kMaxViewNodes) {
     ++stats_.members_refused;  // a view larger than a heartbeat may carry (REL-5)
     return;
+  }
+  for (const PeerReceipt& got : r.receipts) {
+    if (got.sender_node == config_.node && got.received && got.numbered) {
+      loss_meter_.Observe(config_.node, got.id, node, Receipt{*got.received, *got.numbered});
+    }
   }
   Member& member = members_[node];
   member.node = node;
@@ -591,6 +643,7 @@ void ClusterNode::OnResponse(const Message& m, const ReceivedOn& from) {
       return;
     }
     member.view = r.self;
+    ApplyMeasuredLoss(member);  // ours, not the member's echo of an older window
   }
   member.last_cycle = std::max(member.last_cycle, r.cycle);
   member.updated_ns = timers_.NowNs();
@@ -647,13 +700,24 @@ void ClusterNode::OnHeartbeat(const Message& m, const ReceivedOn& from) {
       for (PortInfo& p : mem.view.ports) {
         auto listed = std::find_if(v.ports.begin(), v.ports.end(),
                                    [&](const PortInfo& q) { return q.id == p.id; });
-        p.state = listed != v.ports.end() ? listed->state : std::optional<uint8_t>(kPortUp);
+        const bool is_listed = listed != v.ports.end();
+        p.state = is_listed ? listed->state : std::optional<uint8_t>(kPortUp);
+        if (is_listed) {
+          p.loss_ppm = listed->loss_ppm;
+        } else if (p.loss_ppm) {
+          p.loss_ppm = 0;  // unlisted: no loss
+        }
       }
       for (const PortInfo& q : v.ports) {  // ports we had no data for yet
         if (std::none_of(mem.view.ports.begin(), mem.view.ports.end(),
                          [&](const PortInfo& p) { return p.id == q.id; })) {
           mem.view.ports.push_back(q);
         }
+      }
+    }
+    if (v.info.id == config_.node) {
+      for (const PortInfo& p : mem.view.ports) {
+        if (p.id < own_loss_ppm_.size()) own_loss_ppm_[p.id] = p.loss_ppm;
       }
     }
     if (v.info.id == config_.node && has_data) {
@@ -716,6 +780,7 @@ NodeView ClusterNode::LocalView() const {
     const bool heard = port_heard_ns_[p] != 0 && now - port_heard_ns_[p] <= unheard_ns;
     it->state = !link ? kPortDown : heard || role_ == Role::kMaster ? kPortUp : kPortUnheard;
     if (role_ == Role::kMaster && link) it->state = kPortUp;
+    it->loss_ppm = LossPpm(PortLossRatio(p));  // eq. (2) is the cluster's measurement
   }
   if (role_ == Role::kLeft) v.info.health = kNodeLeaving;
   return v;

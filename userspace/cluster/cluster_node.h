@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "common/message.h"
+#include "userspace/cluster/loss_meter.h"
 #include "userspace/control/control_channel.h"
 #include "userspace/runtime/timer_queue.h"
 
@@ -70,6 +71,8 @@ struct ClusterConfig {
   // CLU-6: the members' full monitoring data in one heartbeat, at most this many bytes
   // (round robin over the members); states and ports that are not up go every cycle.
   size_t view_data_budget_bytes = 32 * 1024;
+  // eq. (2): the master measures every port's loss over windows of this many cycles.
+  uint32_t loss_window_cycles = 10;
 };
 
 enum class Role : uint8_t { kJoining, kFollower, kCandidate, kMaster, kLeft, kConflict };
@@ -146,6 +149,9 @@ class ClusterNode {
   uint64_t now_ns() const { return timers_.NowNs(); }
   // Another daemon uses our node number (seen in the master's view).
   bool number_in_conflict() const { return number_in_conflict_; }
+  // R_loss of our port `port` (eq. 2) as the master last measured it; nullopt without
+  // evidence. The monitor takes it as the port's loss ratio.
+  std::optional<double> PortLossRatio(size_t port) const;
 
  private:
   struct Rank {
@@ -192,6 +198,8 @@ class ClusterNode {
   void RefreshOwnEntry();
   void EvaluateMembers();
   Heartbeat BuildHeartbeat(uint32_t cycle);
+  void MeasureLoss();                   // master: the end of a loss window
+  void ApplyMeasuredLoss(Member& member) const;
   static std::vector<MacAddress> MacsOf(const NodeView& v);
 
   ClusterConfig config_;
@@ -236,6 +244,8 @@ class ClusterNode {
   TimerQueue::TimerId cycle_timer_ = 0;
   uint16_t full_cursor_ = 0;      // master: the last member whose data went out in full
   size_t last_view_port_ = SIZE_MAX;  // master: the port the last large view went on
+  LossMeter loss_meter_;              // master: eq. (2) of every port
+  std::vector<std::optional<uint32_t>> own_loss_ppm_;  // follower: from the master's view
   // Expires with this node: one-shot callbacks (Later) check it instead of being cancelled.
   std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   ClusterStats stats_;

@@ -51,6 +51,10 @@ void ControlChannel::Receive(size_t port, std::span<const uint8_t> frame, uint64
     ++st.rejected[static_cast<size_t>(why)];
     return;
   }
+  // Accepted (checked, signed if keyed, fresh): it counts towards its sender's receipts.
+  if (const std::optional<DecodedFrame> h = ParseFrameHeader(frame.subspan(*at), nullptr)) {
+    receipts_.Record(h->header.sender_node, h->header.sender_port, h->header.sequence);
+  }
   if (!m->has_value()) return;  // a segment of a message still incomplete
   const Message& message = **m;
   const Handler& handler = handlers_[message.header.kind];

@@ -20,6 +20,7 @@
 #include "common/frame_writer.h"
 #include "common/message.h"
 #include "userspace/control/frame_transport.h"
+#include "userspace/control/peer_receipts.h"
 
 namespace dmpd {
 
@@ -76,6 +77,9 @@ class ControlChannel {
   size_t port_count() const { return stats_.size(); }
   const ChannelPortStats& stats(size_t port) const { return stats_[port]; }
   const FrameTransport& transport() const { return transport_; }
+  // Every accepted control frame, per sender port: T_recv and T_send of eq. (2).
+  const PeerReceipts& receipts() const { return receipts_; }
+  PeerReceipts& receipts() { return receipts_; }
 
  private:
   absl::Status SendFrames(size_t port, uint8_t kind, std::span<const uint8_t> body,
@@ -93,6 +97,7 @@ class ControlChannel {
   std::vector<uint32_t> sequence_;  // per local port
   uint32_t message_id_ = 0;
   std::vector<ChannelPortStats> stats_;
+  PeerReceipts receipts_;
   std::vector<std::vector<uint8_t>> frames_;  // reused between sends
   std::vector<uint8_t> body_;
   std::vector<uint8_t> ethernet_;

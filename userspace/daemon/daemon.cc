@@ -120,8 +120,21 @@ absl::Status Daemon::Start() {
   return absl::OkStatus();
 }
 
+// MON-7 limits from the configuration: percent, 0 off.
+static monitor::HealthConfig HealthLimits(const DaemonConfig& c) {
+  monitor::HealthConfig h;
+  auto ratio = [](uint32_t percent) {
+    return percent == 0 ? std::nullopt : std::optional<double>(percent / 100.0);
+  };
+  h.max_loss_ratio = ratio(c.max_loss_percent);
+  h.max_memory_utilisation_ratio = ratio(c.max_memory_percent);
+  h.max_cpu_utilisation_ratio = ratio(c.max_cpu_percent);
+  return h;
+}
+
 absl::Status Daemon::StartMonitoring() {
   monitor::MonitorConfig mc;
+  mc.health = HealthLimits(config_);
   mc.interval = absl::Milliseconds(config_.sample_interval_ms);
   mc.history_length = config_.history_length;
   mc.static_info.node_num = config_.node;
@@ -176,6 +189,9 @@ void Daemon::StartCluster() {
   c.master_failed_after = config_.master_failed_after;
   c.preempt = config_.preempt;
   c.rejoin_hold_ns = config_.rejoin_hold_ms * kMs;
+  // eq. (2) over one monitoring interval, so each sample sees a fresh window, but at least
+  // 10 cycles: a port sends a few control frames a cycle, and fewer make a noisy ratio.
+  c.loss_window_cycles = std::max<uint32_t>(10, config_.sample_interval_ms / config_.cluster_interval_ms);
   cluster::LocalInputs local{
       .view = [this] {
         std::shared_ptr<const monitor::NodeSample> s = monitor_->Latest();
@@ -201,7 +217,11 @@ static uint8_t LeaveReasonFor(const monitor::HealthVerdict& v) {
 }
 
 void Daemon::Sample() {
-  monitor_->Sample(clock_.Wall(), CollectSampleInputs(*data_plane_, config_.port_bandwidth_mbps));
+  monitor::SampleInputs in = CollectSampleInputs(*data_plane_, config_.port_bandwidth_mbps);
+  if (cluster_ != nullptr) {
+    for (size_t i = 0; i < in.ports.size(); ++i) in.ports[i].cluster_loss_ratio = cluster_->PortLossRatio(i);
+  }
+  monitor_->Sample(clock_.Wall(), in);
   std::shared_ptr<const monitor::NodeSample> s = monitor_->Latest();
   if (s == nullptr || cluster_ == nullptr || !config_.leave_when_unhealthy) return;
   const bool was_left = cluster_->role() == cluster::Role::kLeft;
@@ -253,13 +273,26 @@ void Daemon::Reload() {
     config_.log_level = next->log_level;
     SetLogLevel(config_.log_level);
   }
+  if (const monitor::HealthConfig limits = HealthLimits(*next);
+      monitor_ != nullptr && !(limits == monitor_->config().health)) {
+    if (absl::Status s = monitor_->SetHealthConfig(limits); s.ok()) {
+      config_.max_loss_percent = next->max_loss_percent;
+      config_.max_memory_percent = next->max_memory_percent;
+      config_.max_cpu_percent = next->max_cpu_percent;
+    } else {
+      Log(LogLevel::kError, "daemon", absl::StrCat("SIGHUP: health limits refused: ", s.message()));
+    }
+  }
   // Everything else is fixed at start: say so instead of half-applying it.
   DaemonConfig rest = *next;
   rest.log_level = config_.log_level;
+  rest.max_loss_percent = config_.max_loss_percent;
+  rest.max_memory_percent = config_.max_memory_percent;
+  rest.max_cpu_percent = config_.max_cpu_percent;
   Log(LogLevel::kInfo, "daemon",
       rest == config_ ? "SIGHUP: configuration reloaded"
-                      : "SIGHUP: log_level applied; other changed settings need a restart "
-                        "and were ignored");
+                      : "SIGHUP: log_level and health limits applied; other changed settings "
+                        "need a restart and were ignored");
 }
 
 void Daemon::OnSignal(int signal_fd) {

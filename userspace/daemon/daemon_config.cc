@@ -164,6 +164,9 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "preempt") return ParseBool(key, value, c.preempt);
   if (key == "rejoin_hold_ms") return ParseUnsigned(key, value, 0, 3600000, c.rejoin_hold_ms);
   if (key == "leave_when_unhealthy") return ParseBool(key, value, c.leave_when_unhealthy);
+  if (key == "max_loss_percent") return ParseUnsigned(key, value, 0, 100, c.max_loss_percent);
+  if (key == "max_memory_percent") return ParseUnsigned(key, value, 0, 100, c.max_memory_percent);
+  if (key == "max_cpu_percent") return ParseUnsigned(key, value, 0, 100, c.max_cpu_percent);
   if (key == "cluster_key_file") return ParsePath(key, value, c.cluster_key_file);
   if (key == "log_level") {
     static const std::pair<const char*, LogLevel> kLevels[] = {{"error", LogLevel::kError},
@@ -290,10 +293,15 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
                            (default false)
   rejoin_hold_ms           healthy this long before rejoining after a leave (default 5000)
   leave_when_unhealthy     leave the cluster while the health verdict fails (default true)
+  max_loss_percent         health: a port's loss (eq. 2) above this for 3 samples; 0 off
+                           (default 50)
+  max_memory_percent       health: memory utilisation above this; 0 off (default 95)
+  max_cpu_percent          health: CPU utilisation above this for 3 samples; 0 off
+                           (default 0: busy-polling workers read 100 %)
   cluster_key_file         shared key: control frames signed and checked (PROTO-4); the file
                            must be accessible by its owner only (default: none, unsigned)
 Signals: SIGTERM/SIGINT stop the daemon cleanly; SIGHUP re-reads the config file and applies
-log_level (other changes need a restart and are logged).
+log_level and the max_*_percent health limits (other changes need a restart and are logged).
 )";
 }
 

@@ -62,6 +62,10 @@ struct DaemonConfig {
   bool preempt = false;
   uint32_t rejoin_hold_ms = 5000;
   bool leave_when_unhealthy = true;
+  // MON-7 health limits, percent; 0 turns a check off. SIGHUP applies them.
+  uint32_t max_loss_percent = 50;    // a port's R_loss (eq. 2), sustained
+  uint32_t max_memory_percent = 95;  // the node's memory utilisation
+  uint32_t max_cpu_percent = 0;      // off: busy-polling workers read 100 % by design
   // PROTO-4: a file with the shared cluster key (raw bytes; owner-only permissions). Set:
   // every control frame is signed, and unsigned or mis-signed ones are dropped.
   std::string cluster_key_file;

@@ -26,6 +26,7 @@ struct HealthConfig {
   // CPU and loss must stay past their limits this many samples in a row: one burst is
   // not a reason to leave the cluster.
   uint32_t sustained_samples = 3;
+  friend bool operator==(const HealthConfig&, const HealthConfig&) = default;
 };
 
 class HealthChecker {

@@ -50,6 +50,14 @@ NodeMonitor::NodeMonitor(MonitorConfig config, std::unique_ptr<LinkParamsReader>
       health_(std::move(health)),
       node_history_(config_.history_length) {}
 
+absl::Status NodeMonitor::SetHealthConfig(const HealthConfig& health) {
+  absl::StatusOr<HealthChecker> checker = HealthChecker::Create(health);
+  if (!checker.ok()) return checker.status();
+  health_ = *std::move(checker);
+  config_.health = health;
+  return absl::OkStatus();
+}
+
 absl::Time NodeMonitor::NextSampleDue(absl::Time now) const {
   return last_time_ ? *last_time_ + config_.interval : now;
 }
@@ -160,15 +168,9 @@ PortSample NodeMonitor::SamplePort(const PortInput& in, double dt, PortState& st
         PortUtilisationRatio(PortTrafficBits({&kernel_bytes, 1}), dt, p.bandwidth_bits_per_second);
   }
 
-  // eq. (2): T_send from our PMD, T_recv from the peers' reports, both over the interval.
-  const std::optional<uint64_t>& sent = p.pmd.increase[PmdCounter::tx_packets];
-  if (in.peer_received_packets && st.peer_received_packets && sent) {
-    const CounterStep received =
-        CounterIncrease(*st.peer_received_packets, *in.peer_received_packets);
-    resets += received.reset ? 1 : 0;
-    if (!received.reset) p.loss_ratio = LossRatio(*sent, received.increase);
-  }
-  st.peer_received_packets = in.peer_received_packets;
+  // eq. (2) needs the peers' side: the cluster measures it (peer receipts, a window of
+  // cycles) and hands it in.
+  p.loss_ratio = in.cluster_loss_ratio;
 
   if (dt > 0) {
     // Overflowed: frames that found a receive queue full, on either path — the PMD's

@@ -64,13 +64,14 @@ class NodeMonitor {
   std::vector<NodeHistoryEntry> NodeHistory(size_t last = static_cast<size_t>(-1)) const;
 
   const MonitorConfig& config() const { return config_; }
+  // New health limits (SIGHUP); the sustained counts start over.
+  absl::Status SetHealthConfig(const HealthConfig& health);
 
  private:
   struct PortState {
     std::vector<PmdCounterBlock> queues;
     std::optional<KernelCounterBlock> kernel;
     std::optional<XdpCounterBlock> xdp;
-    std::optional<uint64_t> peer_received_packets;
     std::optional<double> load;  // L_i(t−1) of eq. (6)
   };
   struct LcoreState {
@@ -88,7 +89,7 @@ class NodeMonitor {
   std::vector<PipeSample> SamplePipes(const PipeStatsSource* source, double interval_seconds,
                                       uint64_t& resets);
 
-  const MonitorConfig config_;
+  MonitorConfig config_;  // health limits change on SIGHUP (SetHealthConfig)
   std::unique_ptr<LinkParamsReader> link_params_;
   const PortLoadModel load_model_;
   KernelPortCollector kernel_ports_;

@@ -40,10 +40,9 @@ struct PortInput {
   std::optional<bool> pmd_link_up;
   // BW of eq. (3) for an interface that reports no speed (veth), bit/s.
   std::optional<double> configured_bandwidth_bits_per_second;
-  // Cumulative DMPD frames from this port that the peers report having received (summed
-  // over peers, from the heartbeat, CLU-2); nullopt until the cluster reports. T_recv of
-  // eq. (2); T_send is this port's PMD tx_packets.
-  std::optional<uint64_t> peer_received_packets;
+  // R_loss of eq. (2), 0..1, as the cluster measured it from the frames of this port its
+  // peers received (CLU-2, docs/cluster.md "Loss"); nullopt until the cluster reports.
+  std::optional<double> cluster_loss_ratio;
 };
 
 // One worker lcore's counters (DP-7). Progress is any of them moving: a worker in idle
