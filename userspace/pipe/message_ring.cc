@@ -188,8 +188,16 @@ std::byte* MessageRingProducer::TryReserve(const MessageMeta& meta, uint32_t len
     reserved_ += to_end;
     offset = 0;
   }
-  const RecordHeader rh{length, meta.type, meta.flags, meta.sequence, meta.node, meta.pipe, 0};
-  std::memcpy(data + offset, &rh, sizeof(rh));
+  // Field by field: a header built on the stack and copied costs a store-forwarding stall
+  // (narrow stores read back as one 16-byte load), a third of a push.
+  auto* rh = reinterpret_cast<RecordHeader*>(data + offset);
+  rh->length = length;
+  rh->type = meta.type;
+  rh->flags = meta.flags;
+  rh->sequence = meta.sequence;
+  rh->node = meta.node;
+  rh->pipe = meta.pipe;
+  rh->reserved = 0;
   reserved_ += record;
   *status = PushStatus::kOk;
   return data + offset + sizeof(RecordHeader);
