@@ -70,9 +70,15 @@ uint32_t SizeOf(uint64_t seq, uint32_t max) {
   std::mt19937_64 g(seq);
   uint32_t len;
   switch (g() % 4) {
-    case 0: len = 1 + static_cast<uint32_t>(g() % 64); break;
-    case 1: len = 1 + static_cast<uint32_t>(g() % 2048); break;
-    default: len = 1 + static_cast<uint32_t>(g() % max); break;
+    case 0:
+      len = 1 + static_cast<uint32_t>(g() % 64);
+      break;
+    case 1:
+      len = 1 + static_cast<uint32_t>(g() % 2048);
+      break;
+    default:
+      len = 1 + static_cast<uint32_t>(g() % max);
+      break;
   }
   return std::min(len, max);
 }
@@ -97,7 +103,8 @@ TEST(MessageRing, RoundTripKeepsMetaAndPayload) {
   EXPECT_EQ(p.capacity(), 256u * 1024);
   std::vector<std::byte> payload(13);
   Fill(7, payload);
-  const MessageMeta meta{.type = 3, .flags = 0x8001, .node = 12, .pipe = 34, .sequence = 1ull << 40};
+  const MessageMeta meta{
+      .type = 3, .flags = 0x8001, .node = 12, .pipe = 34, .sequence = 1ull << 40};
   ASSERT_EQ(p.TryPush(meta, payload), PushStatus::kOk);
   EXPECT_EQ(c.FillBytes(), RecordBytes(13));
   MessageView v;
@@ -205,7 +212,8 @@ void RunTwoThreads(uint32_t max_message, uint64_t count, size_t capacity, bool b
         std::span<const std::byte> spans[16];
         size_t n = 0, off = 0;
         for (; n < 16 && seq + n < count; ++n) {
-          const uint32_t len = std::min<uint32_t>(SizeOf(seq + n, max_message), kMaxRingMessage / 4);
+          const uint32_t len =
+              std::min<uint32_t>(SizeOf(seq + n, max_message), kMaxRingMessage / 4);
           Fill(seq + n, {buf.data() + off, len});
           metas[n] = {.type = static_cast<uint16_t>(seq + n), .sequence = seq + n};
           spans[n] = {buf.data() + off, len};
@@ -219,8 +227,8 @@ void RunTwoThreads(uint32_t max_message, uint64_t count, size_t capacity, bool b
       } else {
         const uint32_t len = SizeOf(seq, max_message);
         Fill(seq, {buf.data(), len});
-        const PushStatus s = p.TryPush({.type = static_cast<uint16_t>(seq), .sequence = seq},
-                                       {buf.data(), len});
+        const PushStatus s =
+            p.TryPush({.type = static_cast<uint16_t>(seq), .sequence = seq}, {buf.data(), len});
         if (s == PushStatus::kOk) {
           ++seq;
         } else {
@@ -237,9 +245,9 @@ void RunTwoThreads(uint32_t max_message, uint64_t count, size_t capacity, bool b
     const size_t n = c.ReadBatch(v, &s);
     ASSERT_NE(s, ReadStatus::kCorrupt);
     for (size_t i = 0; i < n; ++i) {
-      const uint32_t len = batches ? std::min<uint32_t>(SizeOf(expect, max_message),
-                                                         kMaxRingMessage / 4)
-                                   : SizeOf(expect, max_message);
+      const uint32_t len =
+          batches ? std::min<uint32_t>(SizeOf(expect, max_message), kMaxRingMessage / 4)
+                  : SizeOf(expect, max_message);
       if (v[i].meta.sequence != expect || v[i].meta.type != static_cast<uint16_t>(expect) ||
           v[i].payload.size() != len || !Matches(expect, v[i].payload)) {
         ++bad;
@@ -261,9 +269,7 @@ TEST(MessageRingThreads, RandomSizesUpTo64KiB) {
   RunTwoThreads(kMaxRingMessage, 6000, MinRingCapacity(kMaxRingMessage), false);
 }
 
-TEST(MessageRingThreads, SmallMessagesManyWraps) {
-  RunTwoThreads(512, 400000, 16 * 1024, false);
-}
+TEST(MessageRingThreads, SmallMessagesManyWraps) { RunTwoThreads(512, 400000, 16 * 1024, false); }
 
 TEST(MessageRingThreads, Batches) {
   RunTwoThreads(kMaxRingMessage, 20000, MinRingCapacity(kMaxRingMessage), true);
@@ -389,8 +395,12 @@ class HostileRing : public ::testing::Test {
   HostileRing() : region_(RingRegionSize(MinRingCapacity(kMax))) {
     EXPECT_TRUE(InitialiseMessageRing(region_.get(), region_.size(), kMax).ok());
   }
-  MessageRingProducer Producer() { return *MessageRingProducer::Attach(region_.get(), region_.size()); }
-  MessageRingConsumer Consumer() { return *MessageRingConsumer::Attach(region_.get(), region_.size()); }
+  MessageRingProducer Producer() {
+    return *MessageRingProducer::Attach(region_.get(), region_.size());
+  }
+  MessageRingConsumer Consumer() {
+    return *MessageRingConsumer::Attach(region_.get(), region_.size());
+  }
   RecordHeader* RecordAt(uint64_t offset) {
     return reinterpret_cast<RecordHeader*>(region_.data() + offset);
   }
@@ -500,8 +510,9 @@ TEST_F(HostileRing, RandomGarbageStaysInBounds) {
     for (uint64_t i = 0; i < cap / 4; ++i) {
       const uint64_t x = g();
       // Lengths: mostly small so that some garbage parses; some markers.
-      words[i] = x % 7 == 0 ? kWrapMarker : (x % 3 == 0 ? static_cast<uint32_t>(x >> 32)
-                                                         : static_cast<uint32_t>(x % 300));
+      words[i] = x % 7 == 0 ? kWrapMarker
+                            : (x % 3 == 0 ? static_cast<uint32_t>(x >> 32)
+                                          : static_cast<uint32_t>(x % 300));
     }
     const uint64_t read = (g() % (1u << 30)) & ~uint64_t{7};
     r.header()->read_position = r.header()->write_position = read;

@@ -63,8 +63,8 @@ TEST(PriorityScheduler, RoundRobinWithinAPriority) {
 // ready and being picked. The documented bound: max_wait_picks + number of ready pipes.
 TEST(PriorityScheduler, GuardBoundsTheWaitInPicks) {
   constexpr uint32_t kPipes = 40, kMaxWait = 16;
-  auto s = *PriorityScheduler::Create({.capacity = kPipes, .max_wait_picks = kMaxWait,
-                                       .max_wait_ns = 0});
+  auto s = *PriorityScheduler::Create(
+      {.capacity = kPipes, .max_wait_picks = kMaxWait, .max_wait_ns = 0});
   std::mt19937 g(3);
   std::vector<uint64_t> ready_at(kPipes, 0), worst(kPipes, 0), picked(kPipes, 0);
   for (uint32_t i = 0; i < kPipes; ++i) {
@@ -89,7 +89,8 @@ TEST(PriorityScheduler, GuardBoundsTheWaitInPicks) {
 
 TEST(PriorityScheduler, GuardGivesALowPipeOneTurnInNPlusOne) {
   constexpr uint32_t kMaxWait = 8;
-  auto s = *PriorityScheduler::Create({.capacity = 4, .max_wait_picks = kMaxWait, .max_wait_ns = 0});
+  auto s =
+      *PriorityScheduler::Create({.capacity = 4, .max_wait_picks = kMaxWait, .max_wait_ns = 0});
   ASSERT_TRUE(s.Add(0, 7).ok());
   ASSERT_TRUE(s.Add(1, 0).ok());
   s.MarkReady(0, 0);

@@ -21,11 +21,16 @@ uint32_t Home(uint32_t key, uint32_t mask) {
 
 const char* DedupVerdictName(DedupVerdict v) {
   switch (v) {
-    case DedupVerdict::kNew: return "new";
-    case DedupVerdict::kNewAfterGap: return "new_after_gap";
-    case DedupVerdict::kNewLate: return "new_late";
-    case DedupVerdict::kDuplicate: return "duplicate";
-    case DedupVerdict::kTooOld: return "too_old";
+    case DedupVerdict::kNew:
+      return "new";
+    case DedupVerdict::kNewAfterGap:
+      return "new_after_gap";
+    case DedupVerdict::kNewLate:
+      return "new_late";
+    case DedupVerdict::kDuplicate:
+      return "duplicate";
+    case DedupVerdict::kTooOld:
+      return "too_old";
   }
   return "?";
 }

@@ -27,16 +27,15 @@
 namespace dmpd::pipe {
 
 enum class DedupVerdict : uint8_t {
-  kNew,           // the next sequence after the highest (or a key's first): in order
-  kNewAfterGap,   // new and higher than highest + 1: sequences in between are missing
-  kNewLate,       // new but below the highest: it arrives out of order
-  kDuplicate,     // seen before: drop
-  kTooOld,        // below the window: cannot tell, drop
+  kNew,          // the next sequence after the highest (or a key's first): in order
+  kNewAfterGap,  // new and higher than highest + 1: sequences in between are missing
+  kNewLate,      // new but below the highest: it arrives out of order
+  kDuplicate,    // seen before: drop
+  kTooOld,       // below the window: cannot tell, drop
 };
 const char* DedupVerdictName(DedupVerdict v);
 constexpr bool IsNew(DedupVerdict v) {
-  return v == DedupVerdict::kNew || v == DedupVerdict::kNewAfterGap ||
-         v == DedupVerdict::kNewLate;
+  return v == DedupVerdict::kNew || v == DedupVerdict::kNewAfterGap || v == DedupVerdict::kNewLate;
 }
 
 struct DedupKey {
@@ -66,10 +65,10 @@ class DedupWindow {
   static constexpr uint32_t kWords = kWindowBits / 64;
   static constexpr uint32_t kNil = UINT32_MAX;
   struct Entry {
-    uint64_t top = 0;           // highest sequence seen
+    uint64_t top = 0;            // highest sequence seen
     uint64_t bits[kWords] = {};  // bit (s % 1024): s in (top - 1024, top] arrived
-    uint32_t key = 0;           // node << 16 | pipe
-    uint32_t lru_prev = kNil;   // towards the most recently used
+    uint32_t key = 0;            // node << 16 | pipe
+    uint32_t lru_prev = kNil;    // towards the most recently used
     uint32_t lru_next = kNil;
   };
 

@@ -57,12 +57,11 @@ absl::StatusOr<RingGeometry> CheckHeader(void* region, size_t size, uint64_t* wr
         absl::StrCat("message ring version ", version, " header ", header_size,
                      " bytes; this build speaks version ", kRingVersion));
   }
-  if (max_message > kMaxRingMessage || !std::has_single_bit(capacity) ||
-      capacity > kMaxCapacity || capacity < MinRingCapacity(max_message) ||
-      capacity > size - sizeof(RingHeader)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("message ring geometry impossible: capacity ", capacity,
-                     ", max message ", max_message, ", region ", size, " bytes"));
+  if (max_message > kMaxRingMessage || !std::has_single_bit(capacity) || capacity > kMaxCapacity ||
+      capacity < MinRingCapacity(max_message) || capacity > size - sizeof(RingHeader)) {
+    return absl::FailedPreconditionError(absl::StrCat("message ring geometry impossible: capacity ",
+                                                      capacity, ", max message ", max_message,
+                                                      ", region ", size, " bytes"));
   }
   const uint64_t w = Load(h->write_position, std::memory_order_acquire);
   const uint64_t r = Load(h->read_position, std::memory_order_acquire);
@@ -72,27 +71,33 @@ absl::StatusOr<RingGeometry> CheckHeader(void* region, size_t size, uint64_t* wr
   }
   *write = w;
   *read = r;
-  return RingGeometry{static_cast<std::byte*>(region) + sizeof(RingHeader), capacity,
-                      max_message};
+  return RingGeometry{static_cast<std::byte*>(region) + sizeof(RingHeader), capacity, max_message};
 }
 
 }  // namespace
 
 const char* PushStatusName(PushStatus s) {
   switch (s) {
-    case PushStatus::kOk: return "ok";
-    case PushStatus::kFull: return "full";
-    case PushStatus::kTooLarge: return "too_large";
-    case PushStatus::kCorrupt: return "corrupt";
+    case PushStatus::kOk:
+      return "ok";
+    case PushStatus::kFull:
+      return "full";
+    case PushStatus::kTooLarge:
+      return "too_large";
+    case PushStatus::kCorrupt:
+      return "corrupt";
   }
   return "?";
 }
 
 const char* ReadStatusName(ReadStatus s) {
   switch (s) {
-    case ReadStatus::kOk: return "ok";
-    case ReadStatus::kEmpty: return "empty";
-    case ReadStatus::kCorrupt: return "corrupt";
+    case ReadStatus::kOk:
+      return "ok";
+    case ReadStatus::kEmpty:
+      return "empty";
+    case ReadStatus::kCorrupt:
+      return "corrupt";
   }
   return "?";
 }
@@ -111,9 +116,9 @@ absl::Status InitialiseMessageRing(void* region, size_t size, uint32_t max_messa
   }
   const uint64_t need = MinRingCapacity(max_message);
   if (size < RingRegionSize(need)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ring region of ", size, " bytes too small for messages of ",
-                     max_message, " bytes: need at least ", RingRegionSize(need)));
+    return absl::InvalidArgumentError(absl::StrCat("ring region of ", size,
+                                                   " bytes too small for messages of ", max_message,
+                                                   " bytes: need at least ", RingRegionSize(need)));
   }
   const uint64_t capacity =
       std::min(std::bit_floor(uint64_t{size - sizeof(RingHeader)}), kMaxCapacity);
@@ -137,8 +142,8 @@ absl::StatusOr<MessageRingProducer> MessageRingProducer::Attach(void* region, si
   return MessageRingProducer(static_cast<RingHeader*>(region), *g, write, read);
 }
 
-MessageRingProducer::MessageRingProducer(RingHeader* header, RingGeometry geometry,
-                                         uint64_t write, uint64_t read)
+MessageRingProducer::MessageRingProducer(RingHeader* header, RingGeometry geometry, uint64_t write,
+                                         uint64_t read)
     : header_(header),
       geometry_(geometry),
       reserved_(write),
@@ -215,8 +220,7 @@ bool MessageRingProducer::Publish() {
   return std::atomic_ref<uint32_t>(header_->consumer_sleeping).exchange(0) != 0;
 }
 
-PushStatus MessageRingProducer::TryPush(const MessageMeta& meta,
-                                        std::span<const std::byte> payload,
+PushStatus MessageRingProducer::TryPush(const MessageMeta& meta, std::span<const std::byte> payload,
                                         bool* ring_doorbell) {
   if (payload.size() > geometry_.max_message) return PushStatus::kTooLarge;
   PushStatus status;
@@ -283,8 +287,8 @@ absl::StatusOr<MessageRingConsumer> MessageRingConsumer::Attach(void* region, si
   return MessageRingConsumer(static_cast<RingHeader*>(region), *g, write, read);
 }
 
-MessageRingConsumer::MessageRingConsumer(RingHeader* header, RingGeometry geometry,
-                                         uint64_t write, uint64_t read)
+MessageRingConsumer::MessageRingConsumer(RingHeader* header, RingGeometry geometry, uint64_t write,
+                                         uint64_t read)
     : header_(header), geometry_(geometry), cursor_(read), released_(read), write_cache_(write) {}
 
 bool MessageRingConsumer::RefreshWritePosition() {

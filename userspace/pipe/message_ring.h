@@ -19,30 +19,36 @@
 
 namespace dmpd::pipe {
 
-// The region's first 256 bytes. Three cache lines so that what the producer writes, what
-// the consumer writes and what nobody writes after set-up never share a line.
+// The region's first 256 bytes, in host byte order (both ends run on one host). Three cache lines
+// so that what the producer writes, what the consumer writes and what nobody writes after set-up
+// never share a line.
 struct RingHeader {
   // Line 0: written once by Initialise, read (and checked) by Attach.
-  uint64_t magic;            // kRingMagic
-  uint32_t version;          // kRingVersion
-  uint32_t header_size;      // sizeof(RingHeader); the data area starts here
-  uint64_t capacity;         // bytes in the data area, a power of two
-  uint32_t max_message;      // largest payload accepted, bytes (<= kMaxRingMessage)
+  uint64_t magic;        // kRingMagic
+  uint32_t version;      // kRingVersion
+  uint32_t header_size;  // sizeof(RingHeader); the data area starts here
+  uint64_t capacity;     // bytes in the data area, a power of two
+  uint32_t max_message;  // largest payload accepted, bytes (<= kMaxRingMessage)
   uint32_t reserved0;
   uint8_t pad0[32];
-  // Line 1: written by the producer only.
-  uint64_t write_position;   // bytes ever published (monotonic, multiple of 8)
-  uint32_t producer_waiting; // 1: the producer waits for space and wants the doorbell
+  // Line 1: written by the producer (the consumer clears producer_waiting when it rings).
+  uint64_t write_position;    // bytes ever published (monotonic, multiple of 8)
+  uint32_t producer_waiting;  // 1: the producer waits for space and wants the doorbell
   uint32_t reserved1;
   uint8_t pad1[48];
   // Line 2: written by the consumer (the producer clears consumer_sleeping when it rings).
-  uint64_t read_position;    // bytes ever released (monotonic, multiple of 8)
-  uint32_t consumer_sleeping;// 1: the consumer sleeps and wants the doorbell
+  uint64_t read_position;      // bytes ever released (monotonic, multiple of 8)
+  uint32_t consumer_sleeping;  // 1: the consumer sleeps and wants the doorbell
   uint32_t reserved2;
   uint8_t pad2[48];
-  uint8_t pad3[64];          // room for a version 2 without moving the data area
+  uint8_t pad3[64];  // room for a version 2 without moving the data area
 };
 static_assert(sizeof(RingHeader) == 256, "RingHeader is part of the shared layout");
+static_assert(offsetof(RingHeader, capacity) == 16 && offsetof(RingHeader, max_message) == 24);
+static_assert(offsetof(RingHeader, write_position) == 64, "producer line");
+static_assert(offsetof(RingHeader, producer_waiting) == 72);
+static_assert(offsetof(RingHeader, read_position) == 128, "consumer line");
+static_assert(offsetof(RingHeader, consumer_sleeping) == 136);
 
 // Each message in the data area: this header, then the payload padded to 8 bytes.
 struct RecordHeader {
@@ -55,6 +61,7 @@ struct RecordHeader {
   uint32_t reserved;  // 0
 };
 static_assert(sizeof(RecordHeader) == 24, "RecordHeader is part of the shared layout");
+static_assert(offsetof(RecordHeader, sequence) == 8 && offsetof(RecordHeader, node) == 16);
 
 inline constexpr uint64_t kRingMagic = 0x474e495244504d44ull;  // "DMPDRING" little-endian
 inline constexpr uint32_t kRingVersion = 1;
@@ -149,8 +156,7 @@ class MessageRingProducer {
   bool broken() const { return broken_; }
 
  private:
-  MessageRingProducer(RingHeader* header, RingGeometry geometry, uint64_t write,
-                      uint64_t read);
+  MessageRingProducer(RingHeader* header, RingGeometry geometry, uint64_t write, uint64_t read);
   // Re-reads the consumer's position; false (and broken_) if it is impossible.
   bool RefreshReadPosition();
 
@@ -197,8 +203,7 @@ class MessageRingConsumer {
   bool broken() const { return broken_; }
 
  private:
-  MessageRingConsumer(RingHeader* header, RingGeometry geometry, uint64_t write,
-                      uint64_t read);
+  MessageRingConsumer(RingHeader* header, RingGeometry geometry, uint64_t write, uint64_t read);
   bool RefreshWritePosition();
 
   RingHeader* header_;

@@ -36,8 +36,8 @@ class PriorityScheduler {
   static constexpr uint32_t kNone = UINT32_MAX;
 
   struct Options {
-    uint32_t capacity = 1024;        // slots: pipes are named by a slot in [0, capacity)
-    uint32_t max_wait_picks = 64;    // 0 disables the pick limit
+    uint32_t capacity = 1024;          // slots: pipes are named by a slot in [0, capacity)
+    uint32_t max_wait_picks = 64;      // 0 disables the pick limit
     uint64_t max_wait_ns = 1'000'000;  // 1 ms; 0 disables the time limit
   };
 

@@ -24,16 +24,16 @@ absl::Status CheckLimits(uint64_t rate, uint64_t burst) {
         absl::StrCat("rate ", rate, " bytes/s above the limit ", TokenBucket::kMaxRate));
   }
   if (burst == 0 || burst > TokenBucket::kMaxBurst) {
-    return absl::InvalidArgumentError(absl::StrCat("burst ", burst, " bytes not in [1, ",
-                                                   TokenBucket::kMaxBurst, "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("burst ", burst, " bytes not in [1, ", TokenBucket::kMaxBurst, "]"));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<TokenBucket> TokenBucket::Create(uint64_t rate_bytes_per_s,
-                                                uint64_t burst_bytes, uint64_t now_ns) {
+absl::StatusOr<TokenBucket> TokenBucket::Create(uint64_t rate_bytes_per_s, uint64_t burst_bytes,
+                                                uint64_t now_ns) {
   if (absl::Status s = CheckLimits(rate_bytes_per_s, burst_bytes); !s.ok()) return s;
   TokenBucket b;
   b.last_ns_ = now_ns;

@@ -50,10 +50,10 @@ class TokenBucket {
   TokenBucket() = default;
   void Refill(uint64_t now_ns);
 
-  uint64_t rate_ = 0;        // bytes/s
-  uint64_t burst_nb_ = 0;    // byte-ns
-  uint64_t fill_ns_ = 0;     // time that fills an empty bucket (caps the refill product)
-  int64_t tokens_nb_ = 0;    // byte-ns; negative = debt from ForceConsume
+  uint64_t rate_ = 0;      // bytes/s
+  uint64_t burst_nb_ = 0;  // byte-ns
+  uint64_t fill_ns_ = 0;   // time that fills an empty bucket (caps the refill product)
+  int64_t tokens_nb_ = 0;  // byte-ns; negative = debt from ForceConsume
   uint64_t last_ns_ = 0;
 };
 
