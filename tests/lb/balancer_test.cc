@@ -196,7 +196,8 @@ TEST(Balancer, ReportHasLoadsWlCountersAndABoundedKeyList) {
   ASSERT_EQ(r.destinations.size(), 1u);
   EXPECT_EQ(r.destinations[0].node, kPeer);
   EXPECT_EQ(r.counters.decisions, 20u);
-  EXPECT_EQ(r.hash_cache_misses, 20u);
+  EXPECT_EQ(r.hash_computations, 20u);
+  EXPECT_EQ(r.hash_cache_hits, 0u);
   EXPECT_EQ(r.active_keys_total, 20u);
   ASSERT_EQ(r.active_keys.size(), 5u);
   EXPECT_EQ(r.active_keys[0].key, Key(0));  // sorted by key
@@ -221,6 +222,20 @@ TEST(Balancer, BadUpdateKeepsThePreviousSnapshot) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(b->Decide(Key(1)).ok());
   EXPECT_EQ(b->Report().period, 1u);
+}
+
+TEST(Balancer, RepeatedDecisionInAPeriodHasTheSamePortsAndNoEventFlags) {
+  auto b = MakeBalancer();
+  ASSERT_TRUE(b->Update(Local({0.1, 0.1}), std::vector<NodeView>{}, Period(0)).ok());
+  const Decision first = b->Decide(Key(3));
+  const Decision second = b->Decide(Key(3));
+  EXPECT_TRUE(first.flags & kDecisionNewKey);
+  EXPECT_EQ(second.flags, kDecisionNoReceivePort);  // the key's state, not the event
+  EXPECT_EQ(second.send_port, first.send_port);
+  EXPECT_EQ(second.src_mac, first.src_mac);
+  EXPECT_EQ(b->counters().no_receive_port, 2u);  // counted per decision
+  EXPECT_EQ(b->counters().decisions, 2u);
+  EXPECT_EQ(b->counters().new_keys, 1u);
 }
 
 TEST(Balancer, ConfigIsChecked) {

@@ -51,17 +51,10 @@ absl::StatusOr<std::unique_ptr<Balancer>> Balancer::Create(BalancerConfig config
   absl::StatusOr<monitor::PortLoadModel> model =
       monitor::PortLoadModel::Create(config.load_weights);
   if (!model.ok()) return model.status();
-  // Checked here so that the constructor below cannot fail.
-  absl::StatusOr<FixedKeyTable<KeyAssignment>> keys =
-      FixedKeyTable<KeyAssignment>::Create(config.key_capacity);
-  if (!keys.ok()) return keys.status();
-
   std::unique_ptr<Balancer> b(new Balancer(std::move(config), *std::move(hasher), *model));
-  absl::StatusOr<KeyHashCache> cache =
-      KeyHashCache::Create(&b->hasher_, b->config_.hash_cache_capacity);
-  if (!cache.ok()) return cache.status();
-  b->hash_cache_.emplace(*std::move(cache));
-  b->assignments_.emplace(*std::move(keys));
+  absl::StatusOr<KeyStateTable> keys = KeyStateTable::Create(&b->hasher_, b->config_.key_capacity);
+  if (!keys.ok()) return keys.status();
+  b->keys_.emplace(*std::move(keys));
   return b;
 }
 
@@ -88,54 +81,64 @@ absl::Status Balancer::Update(std::span<const PortInput> local_ports,
   return absl::OkStatus();
 }
 
+uint8_t Balancer::CountMove(HoldOutcome outcome) {
+  if (!Moved(outcome)) return 0;
+  ++counters_.repicks;
+  // Leaving a port that is still up: frames already queued there may arrive after the
+  // ones sent on the new port. Leaving a dead port loses them instead.
+  if (outcome != HoldOutcome::kLeftOverloaded) return kDecisionRepicked;
+  ++counters_.reorders;
+  return kDecisionRepicked | kDecisionMayReorder;
+}
+
+void Balancer::CountMissingPorts(uint8_t flags) {
+  if (flags & kDecisionNoSendPort) ++counters_.no_send_port;
+  if (flags & kDecisionNoReceivePort) ++counters_.no_receive_port;
+}
+
 Decision Balancer::Decide(const BalanceKey& key) {
-  Decision d;
   ++counters_.decisions;
   const BalanceSnapshot* snap = reader_.Current();
   if (snap == nullptr) {  // no loads yet: nothing is known to be up
-    d.flags = kDecisionNoSendPort | kDecisionNoReceivePort;
     ++counters_.no_send_port;
     ++counters_.no_receive_port;
+    Decision d;
+    d.flags = kDecisionNoSendPort | kDecisionNoReceivePort;
     return d;
   }
 
-  // Steps 1–2: the key's hash, computed on its first message only.
-  const uint32_t hash = hash_cache_->HashOf(key);
-  bool inserted = false;
-  const uint64_t evictions_before = assignments_->evictions();
-  // The Toeplitz hash is already well mixed: it indexes the assignments too.
-  KeyAssignment* a = assignments_->FindOrInsert(key, hash, &inserted);
-  if (inserted) {
-    d.flags |= kDecisionNewKey;
-    ++counters_.new_keys;
-    counters_.key_evictions += assignments_->evictions() - evictions_before;
+  // Steps 1–2: the key's hash, computed on its first message only, with its assignment.
+  bool added = false;
+  const uint64_t evictions_before = keys_->evictions();
+  KeyState* state = keys_->FindOrAdd(key, &added);
+  if (!added && state->decided_period == snap->period) {  // the period's decision, again
+    if (state->decision.flags != 0) CountMissingPorts(state->decision.flags);
+    return state->decision;
   }
+  uint8_t event_flags = 0;
+  if (added) {
+    event_flags |= kDecisionNewKey;
+    ++counters_.new_keys;
+    counters_.key_evictions += keys_->evictions() - evictions_before;
+  }
+  const uint32_t hash = state->hash;
+  KeyAssignment* a = &state->assignment;
   a->last_used_period = snap->period;
 
   // Steps 3–4 (sending side), then step 5 (receiving side), each sticky (LB-6).
-  const HoldOutcome send =
-      ReassessPort(snap->local, hash, snap->period, config_.hysteresis, &PickSendPort, &a->send);
   const PortTable* dest = snap->Destination(key.dst_node);
-  HoldOutcome receive = HoldOutcome::kKept;
-  if (dest != nullptr) {
-    receive =
-        ReassessPort(*dest, hash, snap->period, config_.hysteresis, &PickReceivePort, &a->receive);
+  if (!KeepsPortOutright(snap->local, a->send)) {
+    event_flags |= CountMove(
+        ReassessPort(snap->local, hash, snap->period, config_.hysteresis, &PickSendPort, &a->send));
   }
-  for (HoldOutcome o : {send, receive}) {
-    if (!Moved(o)) continue;
-    d.flags |= kDecisionRepicked;
-    ++counters_.repicks;
-    // Leaving a port that is still up: frames already queued there may arrive after the
-    // ones sent on the new port. Leaving a dead port loses them instead (counted elsewhere).
-    if (o == HoldOutcome::kLeftOverloaded) {
-      d.flags |= kDecisionMayReorder;
-      ++counters_.reorders;
-    }
+  if (dest != nullptr && !KeepsPortOutright(*dest, a->receive)) {
+    event_flags |= CountMove(
+        ReassessPort(*dest, hash, snap->period, config_.hysteresis, &PickReceivePort, &a->receive));
   }
 
+  Decision d;
   if (a->send.port == kNoPort) {
     d.flags |= kDecisionNoSendPort;
-    ++counters_.no_send_port;
   } else {
     const PortEntry& p = snap->local.port(a->send.port);
     d.src_mac = p.mac;
@@ -144,12 +147,15 @@ Decision Balancer::Decide(const BalanceKey& key) {
   }
   if (dest == nullptr || a->receive.port == kNoPort) {
     d.flags |= kDecisionNoReceivePort;
-    ++counters_.no_receive_port;
   } else {
     const PortEntry& p = dest->port(a->receive.port);
     d.dst_mac = p.mac;
     d.receive_port = p.port_id;
   }
+  if (d.flags != 0) CountMissingPorts(d.flags);
+  state->decision = d;
+  state->decided_period = snap->period;
+  d.flags |= event_flags;
   return d;
 }
 
@@ -157,8 +163,8 @@ BalancerReport Balancer::Report() {
   BalancerReport r;
   r.criterion = config_.criterion;
   r.counters = counters_;
-  r.hash_cache_hits = hash_cache_->hits();
-  r.hash_cache_misses = hash_cache_->misses();
+  r.hash_cache_hits = keys_->hash_cache_hits();
+  r.hash_computations = keys_->hash_computations();
   const BalanceSnapshot* snap = reader_.Current();
   if (snap == nullptr) return r;
   r.period = snap->period;
@@ -170,7 +176,8 @@ BalancerReport Balancer::Report() {
 
   // Active: used in this period or the one before (a period may have just begun).
   std::vector<ActiveKeyReport> active;
-  assignments_->ForEach([&](const BalanceKey& key, const KeyAssignment& a) {
+  keys_->ForEach([&](const BalanceKey& key, const KeyState& state) {
+    const KeyAssignment& a = state.assignment;
     if (snap->period - a.last_used_period > 1) return;
     ActiveKeyReport k;
     k.key = key;

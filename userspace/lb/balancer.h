@@ -6,7 +6,7 @@
 // Threads: Update may run on any one thread (the main lcore); it builds a new immutable
 // snapshot and publishes it. Decide and Report run on the one worker that owns this
 // Balancer; they read the snapshot through a SnapshotReader and keep the per-key state
-// (hash cache, assignments, counters) that only that worker touches. Decide never locks,
+// (hashes, assignments, counters) that only that worker touches. Decide never locks,
 // allocates or makes a system call.
 #ifndef DMPD_USERSPACE_LB_BALANCER_H_
 #define DMPD_USERSPACE_LB_BALANCER_H_
@@ -26,9 +26,9 @@
 #include "userspace/lb/balance_degree.h"
 #include "userspace/lb/balance_key.h"
 #include "userspace/lb/balance_snapshot.h"
-#include "userspace/lb/fixed_key_table.h"
+#include "userspace/lb/decision.h"
 #include "userspace/lb/key_assignment.h"
-#include "userspace/lb/key_hash_cache.h"
+#include "userspace/lb/key_state_table.h"
 #include "userspace/lb/port_input.h"
 #include "userspace/lb/snapshot_slot.h"
 #include "userspace/lb/toeplitz_hash.h"
@@ -44,9 +44,8 @@ struct BalancerConfig {
   std::vector<uint8_t> toeplitz_key{kMicrosoftRssKey.begin(), kMicrosoftRssKey.end()};
   // λ of eq. (5), for a destination port whose view gives factors but no load.
   monitor::PortLoadWeights load_weights;
-  // Powers of two. Keys are (node, node, pipe, pipe, type): a node talks to at most
+  // A power of two. Keys are (node, node, pipe, pipe, type): a node talks to at most
   // kMaxViewNodes nodes with a handful of pipes each.
-  size_t hash_cache_capacity = 4096;
   size_t key_capacity = 16384;
   size_t report_max_keys = 64;  // bound of the report's active-key list
 };
@@ -71,24 +70,6 @@ struct BalancerCounters {
     DMPD_LB_COUNTERS(DMPD_LB_COUNTER_VISIT)
 #undef DMPD_LB_COUNTER_VISIT
   }
-};
-
-enum DecisionFlag : uint8_t {
-  kDecisionNoSendPort = 1 << 0,     // no local port available: do not send
-  kDecisionNoReceivePort = 1 << 1,  // the destination has no available port, or no view
-  kDecisionNewKey = 1 << 2,
-  kDecisionRepicked = 1 << 3,    // a known key changed port on either side
-  kDecisionMayReorder = 1 << 4,  // ... away from a port still up
-};
-
-struct Decision {
-  MacAddress src_mac{};       // step 3/4: the sending port's MAC
-  MacAddress dst_mac{};       // step 5: the receiving port's MAC
-  uint16_t send_port = 0;     // local PortInput::port_id
-  uint16_t receive_port = 0;  // the destination's PortInfo::id
-  uint16_t tx_queue = 0;      // step 6: the sending port's TX queue for this worker
-  uint8_t flags = 0;          // DecisionFlag
-  bool ok() const { return (flags & (kDecisionNoSendPort | kDecisionNoReceivePort)) == 0; }
 };
 
 struct PortReport {
@@ -124,8 +105,8 @@ struct BalancerReport {
   PortsReport local;
   std::vector<DestinationReport> destinations;
   BalancerCounters counters;
-  uint64_t hash_cache_hits = 0;
-  uint64_t hash_cache_misses = 0;
+  uint64_t hash_cache_hits = 0;              // decisions that found the key's hash cached
+  uint64_t hash_computations = 0;            // Toeplitz hashes computed (new or evicted keys)
   size_t active_keys_total = 0;              // keys used this period or the one before
   std::vector<ActiveKeyReport> active_keys;  // the first report_max_keys of them, by key
 };
@@ -153,6 +134,8 @@ class Balancer {
 
  private:
   Balancer(BalancerConfig config, ToeplitzHash hasher, monitor::PortLoadModel load_model);
+  uint8_t CountMove(HoldOutcome outcome);  // the DecisionFlags of a re-pick, counted
+  void CountMissingPorts(uint8_t flags);
 
   const BalancerConfig config_;
   const ToeplitzHash hasher_;
@@ -163,8 +146,7 @@ class Balancer {
 
   // The worker's side, hot fields first.
   SnapshotReader<BalanceSnapshot> reader_{&slot_};
-  std::optional<KeyHashCache> hash_cache_;
-  std::optional<FixedKeyTable<KeyAssignment>> assignments_;
+  std::optional<KeyStateTable> keys_;  // set by Create
   BalancerCounters counters_;
 };
 

@@ -52,6 +52,14 @@ enum class HoldOutcome : uint8_t {
   kLeftOverloaded,   // its port was overloaded and the hold and gain allowed a move
 };
 
+// The common case, inlined on the data path: the port is still there, available and not
+// overloaded, so the key keeps it whatever the hold.
+inline bool KeepsPortOutright(const PortTable& table, const PortHold& hold) {
+  if (hold.port >= table.size()) return false;
+  const PortEntry& p = table.port(hold.port);
+  return p.available && !p.overloaded;
+}
+
 using PortPickFn = uint8_t (*)(const PortTable&, uint32_t hash);
 
 // Keeps or re-picks `hold`'s port against this period's `table`; `pick` chooses a port for

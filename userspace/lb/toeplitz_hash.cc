@@ -53,8 +53,15 @@ uint32_t ToeplitzHash::Hash(std::span<const uint8_t> input) const {
 }
 
 uint32_t ToeplitzHash::Hash(const BalanceKey& key) const {
-  const BalanceKeyBytes bytes = SerializeBalanceKey(key);
-  return Hash(std::span<const uint8_t>(bytes));
+  if (tables_.size() < kBalanceKeyBytes) {  // a short custom key: hash what it covers
+    const BalanceKeyBytes bytes = SerializeBalanceKey(key);
+    return Hash(std::span<const uint8_t>(bytes));
+  }
+  // The bytes of SerializeBalanceKey, read straight from the fields.
+  const std::array<uint32_t, 256>* t = tables_.data();
+  return t[0][key.src_node >> 8] ^ t[1][key.src_node & 0xff] ^ t[2][key.dst_node >> 8] ^
+         t[3][key.dst_node & 0xff] ^ t[4][key.src_pipe >> 8] ^ t[5][key.src_pipe & 0xff] ^
+         t[6][key.dst_pipe >> 8] ^ t[7][key.dst_pipe & 0xff] ^ t[8][key.type];
 }
 
 uint32_t ToeplitzHashBitwise(std::span<const uint8_t> key, std::span<const uint8_t> input) {
