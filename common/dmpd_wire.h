@@ -103,6 +103,9 @@ DMPD_SHARED_ASSERT(sizeof(struct dmpd_data_hdr) == 16, "dmpd_data_hdr layout");
 
 /* dmpd_data_hdr.flags */
 #define DMPD_DATA_F_MULTI_SEND 0x01 /* sent on several ports; the receiver delivers once */
+#define DMPD_DATA_F_SEGMENT 0x02    /* after this header a struct dmpd_segment_hdr: one piece of a
+                                     * message larger than a frame (message_id numbers the
+                                     * sender node's segmented messages) */
 
 /* Every control payload is a sequence of TLVs (common/tlv_types.h has the registry). */
 struct dmpd_tlv_hdr {

@@ -7,7 +7,7 @@
 #include <array>
 
 #include "common/frame_header.h"
-#include "userspace/daemon/relaxed_counter.h"
+#include "userspace/runtime/relaxed_counter.h"
 
 namespace dmpd {
 

@@ -132,6 +132,11 @@ uint32_t DedupWindow::Insert(uint32_t key) {
   return e;
 }
 
+uint64_t DedupWindow::Top(DedupKey k) const {
+  const uint32_t e = Find(Pack(k));
+  return e == kNil ? 0 : entries_[e].top;
+}
+
 void DedupWindow::Forget(DedupKey k) {
   const uint32_t key = Pack(k);
   const uint32_t e = Find(key);

@@ -58,6 +58,10 @@ class DedupWindow {
   // The sender restarted (e.g. a new pipe incarnation): start the key afresh.
   void Forget(DedupKey key);
 
+  // The highest sequence accepted for `key`, 0 for a key not held (to widen a shorter
+  // sequence from the wire against it).
+  uint64_t Top(DedupKey key) const;
+
   uint32_t keys() const { return used_; }
   uint64_t evictions() const { return evictions_; }
 

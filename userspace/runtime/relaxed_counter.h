@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // RelaxedCounter: a counter with one writer (a worker lcore) and any number of readers
 // (the main lcore). Plain load + store, no lock prefix on the hot path.
-#ifndef DMPD_USERSPACE_DAEMON_RELAXED_COUNTER_H_
-#define DMPD_USERSPACE_DAEMON_RELAXED_COUNTER_H_
+#ifndef DMPD_USERSPACE_RUNTIME_RELAXED_COUNTER_H_
+#define DMPD_USERSPACE_RUNTIME_RELAXED_COUNTER_H_
 
 #include <atomic>
 #include <cstdint>
@@ -22,4 +22,4 @@ class RelaxedCounter {
 
 }  // namespace dmpd
 
-#endif  // DMPD_USERSPACE_DAEMON_RELAXED_COUNTER_H_
+#endif  // DMPD_USERSPACE_RUNTIME_RELAXED_COUNTER_H_

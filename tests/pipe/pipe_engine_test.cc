@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The worker's side of pipes between two engines joined by in-memory ports: a message goes
+// from an application's tx ring on node 1 into the destination pipe's rx ring on node 2
+// with its sender and sequence; large messages are segmented and rebuilt; k copies arrive
+// once; a frame for a pipe that is not open is counted, never delivered; no route, a port
+// down and a threshold each do what docs/pipes.md says.
+#include "userspace/pipe/pipe_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <numeric>
+#include <set>
+#include <vector>
+
+#include "common/frame_header.h"
+
+namespace dmpd::pipe {
+namespace {
+
+constexpr uint32_t kCluster = 7;
+constexpr uint16_t kEthertype = 0x88B5;
+
+// Ports whose frames land in a queue; Deliver() hands them to the other engine.
+class MemoryPorts final : public DataPorts {
+ public:
+  MemoryPorts(uint8_t node, size_t ports) : up_(ports, true), node_(node) {}
+  size_t port_count() const override { return up_.size(); }
+  bool up(size_t port) const override { return up_[port]; }
+  MacAddress mac(size_t port) const override {
+    return {0x02, 0, 0, 0, node_, static_cast<uint8_t>(port)};
+  }
+  std::span<uint8_t> Begin(size_t port, size_t len) override {
+    if (no_buffers_) return {};
+    pending_.assign(len, 0);
+    pending_port_ = port;
+    return pending_;
+  }
+  void Commit(size_t port) override { sent_.push_back({port, pending_}); }
+
+  struct Sent {
+    size_t port;
+    std::vector<uint8_t> frame;
+  };
+  std::deque<Sent>& sent() { return sent_; }
+  void set_up(size_t port, bool up) { up_[port] = up; }
+  void set_no_buffers(bool v) { no_buffers_ = v; }
+
+ private:
+  std::vector<bool> up_;
+  uint8_t node_;
+  bool no_buffers_ = false;
+  std::vector<uint8_t> pending_;
+  size_t pending_port_ = 0;
+  std::deque<Sent> sent_;
+};
+
+// One pipe's two rings in aligned heap memory, with the application's ends attached.
+struct AppPipe {
+  explicit AppPipe(uint64_t buffer = 1 << 20) {
+    const RegionLayout l = LayoutFor(buffer, kMaxRingMessage);
+    bytes = l.total_bytes;
+    memory.reset(static_cast<std::byte*>(std::aligned_alloc(4096, bytes)));
+    region.tx = memory.get();
+    region.tx_bytes = l.ring_region_bytes;
+    region.rx = memory.get() + l.rx_offset;
+    region.rx_bytes = l.ring_region_bytes;
+    EXPECT_TRUE(InitialiseMessageRing(region.tx, region.tx_bytes).ok());
+    EXPECT_TRUE(InitialiseMessageRing(region.rx, region.rx_bytes).ok());
+    tx.emplace(*MessageRingProducer::Attach(region.tx, region.tx_bytes));
+    rx.emplace(*MessageRingConsumer::Attach(region.rx, region.rx_bytes));
+  }
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, Free> memory;
+  size_t bytes = 0;
+  PipeRegion region;
+  std::optional<MessageRingProducer> tx;
+  std::optional<MessageRingConsumer> rx;
+};
+
+struct Node {
+  Node(uint16_t number, size_t ports) : ports(static_cast<uint8_t>(number), ports) {
+    EngineOptions o;
+    o.node = number;
+    o.cluster_id = kCluster;
+    o.ethertype = kEthertype;
+    o.max_pipes = 8;
+    engine = *PipeEngine::Create(o, this->ports, [this](uint32_t slot) { rung.push_back(slot); });
+  }
+  void Open(uint32_t slot, uint16_t pipe, AppPipe& app, uint8_t copies = 1, uint64_t rate = 0) {
+    EngineCommand c;
+    c.op = EngineCommand::Op::kOpen;
+    c.slot = slot;
+    c.config.pipe = pipe;
+    c.config.copies = copies;
+    c.config.rate_bytes_per_s = rate;
+    c.config.burst_bytes = rate;
+    c.region = app.region;
+    engine->Apply(c, now);
+  }
+  void RouteTo(const Node& other) {
+    EngineCommand c;
+    c.op = EngineCommand::Op::kSetRoute;
+    c.route_node = static_cast<uint16_t>(other.ports.mac(0)[4]);
+    c.route_ports = static_cast<uint8_t>(other.ports.port_count());
+    for (size_t p = 0; p < other.ports.port_count(); ++p) c.route_macs[p] = other.ports.mac(p);
+    engine->Apply(c, now);
+  }
+  MemoryPorts ports;
+  std::unique_ptr<PipeEngine> engine;
+  std::vector<uint32_t> rung;
+  uint64_t now = 1'000'000;
+};
+
+// Moves every frame node `a` sent into node `b`; returns how many.
+size_t Carry(Node& a, Node& b) {
+  size_t n = 0;
+  for (; !a.ports.sent().empty(); a.ports.sent().pop_front(), ++n) {
+    const auto& s = a.ports.sent().front();
+    b.engine->OnDataFrame(s.port, std::span(s.frame).subspan(kEthHeaderLen), b.now);
+  }
+  return n;
+}
+
+std::vector<std::byte> Bytes(size_t n, uint8_t seed) {
+  std::vector<std::byte> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>(seed + i * 7);
+  return v;
+}
+
+struct Got {
+  MessageMeta meta;
+  std::vector<std::byte> payload;
+};
+std::vector<Got> Drain(AppPipe& app) {
+  std::vector<Got> out;
+  MessageView v;
+  while (app.rx->TryRead(&v) == ReadStatus::kOk) {
+    out.push_back({v.meta, {v.payload.begin(), v.payload.end()}});
+  }
+  app.rx->Release();
+  return out;
+}
+
+MessageMeta To(uint16_t node, uint16_t pipe, uint16_t type = 5) {
+  MessageMeta m;
+  m.node = node;
+  m.pipe = pipe;
+  m.type = type;
+  return m;
+}
+
+class PipeEngineTest : public ::testing::Test {
+ protected:
+  Node n1{1, 2}, n2{2, 2};
+  AppPipe a, b;
+  void SetUp() override {
+    n1.RouteTo(n2);
+    n2.RouteTo(n1);
+    n1.Open(0, 10, a);
+    n2.Open(3, 20, b);
+  }
+};
+
+TEST_F(PipeEngineTest, AMessageReachesTheDestinationPipeWithItsSender) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, static_cast<uint8_t>(i))), PushStatus::kOk);
+  }
+  EXPECT_EQ(n1.engine->PollTx(n1.now), 3u);
+  EXPECT_EQ(Carry(n1, n2), 3u);
+  const std::vector<Got> got = Drain(b);
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].meta.node, 1);
+    EXPECT_EQ(got[i].meta.pipe, 10);
+    EXPECT_EQ(got[i].meta.type, 5);
+    EXPECT_EQ(got[i].meta.sequence, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(got[i].payload, Bytes(64, static_cast<uint8_t>(i)));
+  }
+  EXPECT_EQ(n1.engine->slot_counters(0).sent_messages.Get(), 3u);
+  EXPECT_EQ(n2.engine->slot_counters(3).received_messages.Get(), 3u);
+  EXPECT_EQ(n2.engine->counters().no_pipe.Get(), 0u);
+}
+
+TEST_F(PipeEngineTest, MessagesLargerThanAFrameAreSegmentedAndRebuilt) {
+  for (size_t size : {1u, 1400u, 1500u, 9000u, 65536u}) {
+    ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(size, 3)), PushStatus::kOk) << size;
+    n1.engine->PollTx(n1.now);
+    Carry(n1, n2);
+    const std::vector<Got> got = Drain(b);
+    ASSERT_EQ(got.size(), 1u) << size;
+    EXPECT_EQ(got[0].payload, Bytes(size, 3)) << size;
+  }
+  EXPECT_EQ(n2.engine->counters().messages_reassembled.Get(), 3u);  // 1500, 9000, 65536
+}
+
+TEST_F(PipeEngineTest, AFrameForAPipeThatIsNotOpenIsCountedNotDelivered) {
+  ASSERT_EQ(a.tx->TryPush(To(2, 21), Bytes(64, 1)), PushStatus::kOk);  // nobody has pipe 21
+  n1.engine->PollTx(n1.now);
+  Carry(n1, n2);
+  EXPECT_TRUE(Drain(b).empty());
+  EXPECT_EQ(n2.engine->counters().no_pipe.Get(), 1u);
+}
+
+TEST_F(PipeEngineTest, KCopiesGoOnDistinctPortsAndArriveOnce) {
+  AppPipe k2;
+  n1.Open(1, 11, k2, /*copies=*/2);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(k2.tx->TryPush(To(2, 20), Bytes(100, 9)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  std::set<size_t> ports;
+  for (const auto& s : n1.ports.sent()) ports.insert(s.port);
+  EXPECT_EQ(ports.size(), 2u);
+  EXPECT_EQ(Carry(n1, n2), 20u);
+  EXPECT_EQ(Drain(b).size(), 10u);
+  EXPECT_EQ(n2.engine->slot_counters(3).duplicates.Get(), 10u);
+  // One port down: the copies go on the other alone, counted as degraded.
+  n1.ports.set_up(0, false);
+  ASSERT_EQ(k2.tx->TryPush(To(2, 20), Bytes(100, 9)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  ASSERT_EQ(n1.ports.sent().size(), 1u);
+  EXPECT_EQ(n1.ports.sent().front().port, 1u);
+  Carry(n1, n2);
+  EXPECT_EQ(Drain(b).size(), 1u);
+  EXPECT_EQ(n1.engine->slot_counters(1).degraded_copies.Get(), 1u);
+}
+
+TEST_F(PipeEngineTest, WhatCannotBeSentIsNamedInACounter) {
+  ASSERT_EQ(a.tx->TryPush(To(9, 20), Bytes(64, 1)), PushStatus::kOk);  // node 9 unknown
+  n1.ports.set_up(0, false);
+  n1.ports.set_up(1, false);
+  ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);  // no port up
+  n1.engine->PollTx(n1.now);
+  EXPECT_EQ(n1.engine->slot_counters(0).dropped_no_route.Get(), 2u);
+  n1.ports.set_up(0, true);
+  n1.ports.set_no_buffers(true);
+  ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  EXPECT_EQ(n1.engine->slot_counters(0).dropped_no_buffer.Get(), 1u);
+  EXPECT_EQ(n1.engine->slot_counters(0).sent_messages.Get(), 0u);
+}
+
+TEST_F(PipeEngineTest, AFullRxRingIsACountedDropOnThatPipe) {
+  AppPipe small(1);  // the smallest rings: room for a few largest messages
+  n2.Open(4, 22, small);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(a.tx->TryPush(To(2, 22), Bytes(65536, 1)), PushStatus::kOk);
+    n1.engine->PollTx(n1.now);
+    Carry(n1, n2);
+  }
+  const SlotCounters& c = n2.engine->slot_counters(4);
+  EXPECT_GE(c.dropped_rx_full.Get(), 1u);
+  EXPECT_EQ(c.received_messages.Get() + c.dropped_rx_full.Get(), 5u);
+  EXPECT_EQ(Drain(small).size(), c.received_messages.Get());
+}
+
+TEST_F(PipeEngineTest, AThresholdHoldsThePipeToItsRate) {
+  AppPipe limited;
+  n1.Open(2, 12, limited, 1, /*rate=*/100'000);  // 100 kB/s, burst 100 kB
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(limited.tx->TryPush(To(2, 20), Bytes(1000, 1)), PushStatus::kOk);
+  }
+  // One simulated second, polled every 100 µs: the burst plus one second's rate.
+  uint64_t sent = 0;
+  for (uint64_t t = 0; t <= 1'000'000'000; t += 100'000) sent += n1.engine->PollTx(n1.now + t);
+  EXPECT_NEAR(static_cast<double>(sent), 200.0, 3.0);
+  EXPECT_GT(n1.engine->slot_counters(2).rate_limited_ns.Get(), 0u);
+}
+
+TEST_F(PipeEngineTest, ClosingReleasesTheRegionAndStopsDelivery) {
+  EngineCommand c;
+  c.op = EngineCommand::Op::kClose;
+  c.slot = 3;
+  const uint64_t before = n2.engine->closed_generation(3);
+  n2.engine->Apply(c, n2.now);
+  EXPECT_EQ(n2.engine->closed_generation(3), before + 1);
+  ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  Carry(n1, n2);
+  EXPECT_EQ(n2.engine->counters().no_pipe.Get(), 1u);
+}
+
+}  // namespace
+}  // namespace dmpd::pipe

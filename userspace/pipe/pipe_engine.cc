@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/pipe/pipe_engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/byte_order.h"
+#include "common/frame_header.h"
+#include "common/frame_writer.h"
+
+namespace dmpd::pipe {
+namespace {
+
+constexpr size_t kEthLen = kEthHeaderLen;
+// DMPD header, data header and segment header: what a segment frame spends before data.
+constexpr size_t kSegmentOverhead = kFrameHeaderLen + kDataHeaderLen + kSegmentHeaderLen;
+
+// The largest message payload: the ring's limit and what 64 segments can carry.
+uint32_t MaxMessage(size_t mtu) {
+  const size_t per_segment = mtu > kSegmentOverhead ? mtu - kSegmentOverhead : 0;
+  return static_cast<uint32_t>(std::min<size_t>(kMaxRingMessage, per_segment * 64));
+}
+
+// The 64-bit sequence nearest to `top` whose low 32 bits are `low`: the wire carries 32
+// bits, the dedup window counts in 64 (as ESP's extended sequence numbers, RFC 4303).
+uint64_t Widen(uint64_t top, uint32_t low) {
+  if (top == 0) return low;  // the first of this sender pipe
+  const auto delta = static_cast<int32_t>(low - static_cast<uint32_t>(top));
+  const int64_t widened = static_cast<int64_t>(top) + delta;
+  return widened <= 0 ? low : static_cast<uint64_t>(widened);
+}
+
+}  // namespace
+
+PipeCounters SlotCounters::Snapshot() const {
+  PipeCounters c;
+  c.sent_messages = sent_messages.Get();
+  c.sent_bytes = sent_bytes.Get();
+  c.received_messages = received_messages.Get();
+  c.received_bytes = received_bytes.Get();
+  c.dropped_rx_full = dropped_rx_full.Get();
+  c.dropped_no_route = dropped_no_route.Get();
+  c.dropped_too_large = dropped_too_large.Get();
+  c.degraded_copies = degraded_copies.Get();
+  c.duplicates = duplicates.Get();
+  c.rate_limited_ns = rate_limited_ns.Get();
+  return c;
+}
+
+absl::StatusOr<std::unique_ptr<PipeEngine>> PipeEngine::Create(
+    const EngineOptions& options, DataPorts& ports, std::function<void(uint32_t)> ring_app) {
+  if (options.max_pipes == 0 || options.max_pipes > kMaxPipeId) {
+    return absl::InvalidArgumentError("max_pipes is 1..65534");
+  }
+  if (options.mtu < kSegmentOverhead + 64 || options.mtu > 9216) {
+    return absl::InvalidArgumentError("MTU out of range for data frames");
+  }
+  PriorityScheduler::Options so;
+  so.capacity = options.max_pipes;
+  absl::StatusOr<PriorityScheduler> scheduler = PriorityScheduler::Create(so);
+  if (!scheduler.ok()) return scheduler.status();
+  absl::StatusOr<DedupWindow> dedup = DedupWindow::Create(options.dedup_keys);
+  if (!dedup.ok()) return dedup.status();
+  return std::unique_ptr<PipeEngine>(new PipeEngine(options, ports, std::move(ring_app),
+                                                    *std::move(scheduler), *std::move(dedup)));
+}
+
+PipeEngine::PipeEngine(const EngineOptions& options, DataPorts& ports,
+                       std::function<void(uint32_t)> ring_app, PriorityScheduler scheduler,
+                       DedupWindow dedup)
+    : options_(options),
+      ports_(ports),
+      ring_app_(std::move(ring_app)),
+      scheduler_(std::move(scheduler)),
+      dedup_(std::move(dedup)),
+      slots_(new Slot[options.max_pipes]),
+      reassembler_(ReassemblerLimits{.max_segments = 64,
+                                     .max_bytes = 16u << 20,
+                                     .max_messages = 1024,
+                                     .max_in_flight_per_sender = 64,
+                                     .timeout_ns = 2'000'000'000}),
+      port_starved_(ports.port_count(), 0),
+      sequence_(ports.port_count(), 0) {
+  slot_of_pipe_.fill(-1);
+  up_ports_.reserve(ports.port_count());
+}
+
+uint32_t PipeEngine::max_message() const { return MaxMessage(options_.mtu); }
+
+// --- changes from the main lcore ---------------------------------------------------------
+
+void PipeEngine::Apply(const EngineCommand& c, uint64_t now_ns) {
+  counters_.commands.Add();
+  switch (c.op) {
+    case EngineCommand::Op::kOpen:
+      Open(c, now_ns);
+      break;
+    case EngineCommand::Op::kReconfigure: {
+      if (c.slot >= options_.max_pipes || !slots_[c.slot].open) break;
+      Slot& s = slots_[c.slot];
+      s.config.priority = c.config.priority;
+      s.config.copies = c.config.copies;
+      s.config.rate_bytes_per_s = c.config.rate_bytes_per_s;
+      s.config.burst_bytes = c.config.burst_bytes;
+      (void)scheduler_.SetPriority(c.slot, c.config.priority);
+      if (c.config.rate_bytes_per_s == 0) {
+        s.bucket.reset();
+      } else if (s.bucket) {
+        (void)s.bucket->SetRate(c.config.rate_bytes_per_s, c.config.burst_bytes, now_ns);
+      } else if (auto b = TokenBucket::Create(c.config.rate_bytes_per_s, c.config.burst_bytes,
+                                              now_ns);
+                 b.ok()) {
+        s.bucket = *std::move(b);
+      }
+      break;
+    }
+    case EngineCommand::Op::kClose:
+      Close(c.slot);
+      break;
+    case EngineCommand::Op::kSetRoute: {
+      Route r;
+      r.count = std::min<uint8_t>(c.route_ports, kMaxRoutePorts);
+      std::copy_n(c.route_macs.begin(), r.count, r.macs.begin());
+      routes_[c.route_node] = r;
+      break;
+    }
+    case EngineCommand::Op::kClearRoute:
+      routes_.erase(c.route_node);
+      break;
+  }
+}
+
+void PipeEngine::Open(const EngineCommand& c, uint64_t now_ns) {
+  if (c.slot >= options_.max_pipes || slots_[c.slot].open || slot_of_pipe_[c.config.pipe] >= 0) {
+    return;  // the daemon hands out slots and ids: it does not happen
+  }
+  Slot& s = slots_[c.slot];
+  absl::StatusOr<MessageRingConsumer> tx = MessageRingConsumer::Attach(c.region.tx, c.region.tx_bytes);
+  absl::StatusOr<MessageRingProducer> rx = MessageRingProducer::Attach(c.region.rx, c.region.rx_bytes);
+  if (!tx.ok() || !rx.ok()) return;
+  std::optional<TokenBucket> bucket;
+  if (c.config.rate_bytes_per_s > 0) {
+    absl::StatusOr<TokenBucket> b =
+        TokenBucket::Create(c.config.rate_bytes_per_s, c.config.burst_bytes, now_ns);
+    if (!b.ok()) return;
+    bucket = *std::move(b);
+  }
+  if (!scheduler_.Add(c.slot, c.config.priority).ok()) return;
+  s.tx = *std::move(tx);
+  s.rx = *std::move(rx);
+  s.bucket = std::move(bucket);
+  s.config = c.config;
+  s.held_until_ns = 0;
+  s.next_sequence = 1;
+  s.open = true;
+  slot_of_pipe_[c.config.pipe] = static_cast<int32_t>(c.slot);
+}
+
+void PipeEngine::Close(uint32_t slot) {
+  if (slot >= options_.max_pipes) return;
+  Slot& s = slots_[slot];
+  if (s.open) {
+    scheduler_.Remove(slot);
+    slot_of_pipe_[s.config.pipe] = -1;
+    s.tx.reset();
+    s.rx.reset();
+    s.bucket.reset();
+    s.open = false;
+  }
+  // From here the worker holds no pointer into the region: the main lcore may unmap it.
+  s.closed.fetch_add(1, std::memory_order_release);
+}
+
+// --- sending -----------------------------------------------------------------------------
+
+uint32_t PipeEngine::PollTx(uint64_t now_ns) {
+  up_ports_.clear();
+  for (size_t p = 0; p < ports_.port_count(); ++p) {
+    port_starved_[p] = 0;
+    if (ports_.up(p)) up_ports_.push_back(p);
+  }
+  for (uint32_t i = 0; i < options_.max_pipes; ++i) {
+    Slot& s = slots_[i];
+    if (s.open && now_ns >= s.held_until_ns && s.tx->FillBytes() > 0) scheduler_.MarkReady(i, now_ns);
+  }
+  uint32_t taken = 0;
+  for (uint32_t pick = 0; pick < options_.picks_per_poll; ++pick) {
+    const uint32_t slot = scheduler_.Pick(now_ns);
+    if (slot == PriorityScheduler::kNone) break;
+    taken += DrainPipe(slot, now_ns);
+  }
+  return taken;
+}
+
+uint32_t PipeEngine::DrainPipe(uint32_t slot, uint64_t now_ns) {
+  Slot& s = slots_[slot];
+  uint32_t taken = 0;
+  MessageView m;
+  while (taken < options_.burst) {
+    const ReadStatus st = s.tx->TryRead(&m);
+    if (st == ReadStatus::kCorrupt) counters_.tx_corrupt_ring.Add();
+    if (st != ReadStatus::kOk) break;
+    if (s.bucket && !s.bucket->TryConsume(m.payload.size(), now_ns)) {
+      // Over its threshold: the message waits in the ring (read but not released is not
+      // possible, so it is sent on the debt and the ring held back until it is paid).
+      s.bucket->ForceConsume(m.payload.size(), now_ns);
+      const uint64_t wait = s.bucket->NanosUntil(1, now_ns);
+      s.held_until_ns = wait == UINT64_MAX ? now_ns : now_ns + wait;
+      s.counters.rate_limited_ns.Add(wait == UINT64_MAX ? 0 : wait);
+      SendMessage(slot, m);
+      ++taken;
+      break;
+    }
+    SendMessage(slot, m);
+    ++taken;
+  }
+  if (taken > 0 && s.tx->Release()) ring_app_(slot);  // the application waits for room
+  return taken;
+}
+
+void PipeEngine::SendMessage(uint32_t slot, const MessageView& m) {
+  Slot& s = slots_[slot];
+  const uint64_t sequence = s.next_sequence++;
+  if (m.meta.type > 0xFF || m.payload.size() > max_message() || m.payload.empty()) {
+    s.counters.dropped_too_large.Add();
+    return;
+  }
+  auto route = routes_.find(m.meta.node);
+  if (route == routes_.end()) {
+    s.counters.dropped_no_route.Add();
+    return;
+  }
+  DataHeader h;
+  h.src_node = options_.node;
+  h.dst_node = m.meta.node;
+  h.src_pipe = s.config.pipe;
+  h.dst_pipe = m.meta.pipe;
+  h.type = static_cast<uint8_t>(m.meta.type);
+  h.flags = s.config.copies > 1 ? DMPD_DATA_F_MULTI_SEND : 0;
+  h.sequence = static_cast<uint32_t>(sequence);
+  const lb::BalanceKey key{h.src_node, h.dst_node, h.src_pipe, h.dst_pipe, h.type};
+  std::array<PortChoice, 4> choices;
+  const size_t n = chooser_.Choose(key, route->second, up_ports_, s.config.copies, choices);
+  if (n == 0) {
+    s.counters.dropped_no_route.Add();
+    return;
+  }
+  if (n < s.config.copies) s.counters.degraded_copies.Add();
+  const std::span<const uint8_t> payload(reinterpret_cast<const uint8_t*>(m.payload.data()),
+                                         m.payload.size());
+  const uint32_t message_id = ++message_id_;
+  size_t sent = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t frames = SendCopy(choices[i], h, payload, message_id);
+    s.counters.sent_frames.Add(frames);
+    sent += frames > 0 ? 1 : 0;
+  }
+  if (sent == 0) {
+    s.counters.dropped_no_buffer.Add();
+    return;
+  }
+  s.counters.sent_messages.Add();
+  s.counters.sent_bytes.Add(payload.size());
+}
+
+size_t PipeEngine::SendCopy(const PortChoice& to, const DataHeader& h,
+                            std::span<const uint8_t> payload, uint32_t message_id) {
+  if (port_starved_[to.port]) return 0;
+  const size_t whole = kFrameHeaderLen + kDataHeaderLen + payload.size();
+  const bool segmented = whole > options_.mtu;
+  const size_t chunk = options_.mtu - kSegmentOverhead;
+  const size_t count = segmented ? (payload.size() + chunk - 1) / chunk : 1;
+  FrameHeader fh;
+  fh.kind = DMPD_KIND_DATA;
+  fh.cluster_id = options_.cluster_id;
+  fh.sender_node = options_.node;
+  fh.sender_port = static_cast<uint16_t>(to.port);
+  const MacAddress src = ports_.mac(to.port);
+  DataHeader dh = h;
+  if (segmented) dh.flags |= DMPD_DATA_F_SEGMENT;
+  for (size_t i = 0; i < count; ++i) {
+    const std::span<const uint8_t> piece =
+        segmented ? payload.subspan(i * chunk, std::min(chunk, payload.size() - i * chunk)) : payload;
+    const size_t dmpd_payload = kDataHeaderLen + (segmented ? kSegmentHeaderLen : 0) + piece.size();
+    const size_t len = std::max<size_t>(kEthLen + kFrameHeaderLen + dmpd_payload, 60);
+    std::span<uint8_t> f = ports_.Begin(to.port, len);
+    if (f.empty()) {
+      port_starved_[to.port] = 1;
+      return 0;  // a partial message: the receiver's reassembly times out
+    }
+    std::memset(f.data(), 0, len);  // padding included
+    std::copy(to.dst.begin(), to.dst.end(), f.begin());
+    std::copy(src.begin(), src.end(), f.begin() + 6);
+    StoreBe16(f.data() + 12, options_.ethertype);
+    fh.payload_len = static_cast<uint16_t>(dmpd_payload);
+    fh.sequence = sequence_[to.port]++;
+    (void)EncodeFrameHeader(fh, f.subspan(kEthLen));
+    uint8_t* p = f.data() + kEthLen + kFrameHeaderLen;
+    (void)WriteDataPayload(dh, {}, std::span(p, kDataHeaderLen));
+    p += kDataHeaderLen;
+    if (segmented) {
+      StoreBe32(p, message_id);
+      StoreBe16(p + 4, static_cast<uint16_t>(i));
+      StoreBe16(p + 6, static_cast<uint16_t>(count));
+      p += kSegmentHeaderLen;
+    }
+    std::memcpy(p, piece.data(), piece.size());
+    ports_.Commit(to.port);
+  }
+  return count;
+}
+
+// --- receiving ---------------------------------------------------------------------------
+
+void PipeEngine::OnDataFrame(size_t port, std::span<const uint8_t> dmpd, uint64_t now_ns) {
+  (void)port;
+  const std::optional<DecodedFrame> f = ParseFrameHeader(dmpd, nullptr);
+  if (!f) {
+    counters_.bad_data.Add();
+    return;
+  }
+  const absl::StatusOr<DataFrameView> v = ReadDataPayload(f->payload);
+  if (!v.ok()) {
+    counters_.bad_data.Add();
+    return;
+  }
+  if (!(v->header.flags & DMPD_DATA_F_SEGMENT)) {
+    Deliver(v->header, v->payload);
+    return;
+  }
+  // A piece of a larger message: the reassembler keys pieces by (sender node, kind,
+  // message id) and keeps each message's first complete copy only.
+  FrameHeader key = f->header;
+  key.sender_node = v->header.src_node;
+  absl::StatusOr<ReassemblyResult> r = reassembler_.Add(key, v->payload, now_ns);
+  if (!r.ok()) {
+    counters_.reassembly_dropped.Add();
+    return;
+  }
+  if (r->state != ReassemblyResult::State::kComplete) return;
+  counters_.messages_reassembled.Add();
+  Deliver(v->header, r->body);
+}
+
+void PipeEngine::Deliver(const DataHeader& h, std::span<const uint8_t> payload) {
+  const int32_t slot = slot_of_pipe_[h.dst_pipe];
+  if (slot < 0 || h.dst_node != options_.node) {
+    counters_.no_pipe.Add();  // PIPE-4: never delivered elsewhere
+    return;
+  }
+  Slot& s = slots_[slot];
+  const DedupKey key{h.src_node, h.src_pipe};
+  const uint64_t sequence = Widen(dedup_.Top(key), h.sequence);
+  const DedupVerdict verdict = dedup_.Accept(key, sequence);
+  if (!IsNew(verdict)) {
+    s.counters.duplicates.Add();
+    return;
+  }
+  if (verdict == DedupVerdict::kNewLate) s.counters.out_of_order.Add();
+  MessageMeta meta;
+  meta.type = h.type;
+  meta.node = h.src_node;
+  meta.pipe = h.src_pipe;
+  meta.sequence = sequence;
+  bool doorbell = false;
+  const PushStatus st =
+      s.rx->TryPush(meta, std::as_bytes(std::span(payload.data(), payload.size())), &doorbell);
+  if (st != PushStatus::kOk) {
+    s.counters.dropped_rx_full.Add();
+    return;
+  }
+  s.counters.received_messages.Add();
+  s.counters.received_bytes.Add(payload.size());
+  if (doorbell) ring_app_(static_cast<uint32_t>(slot));
+}
+
+// --- sleeping ----------------------------------------------------------------------------
+
+bool PipeEngine::PrepareToSleep() {
+  for (uint32_t i = 0; i < options_.max_pipes; ++i) {
+    Slot& s = slots_[i];
+    if (!s.open) continue;
+    if (!s.tx->PrepareToSleep()) {
+      StopSleeping();
+      return false;
+    }
+  }
+  return true;
+}
+
+void PipeEngine::StopSleeping() {
+  for (uint32_t i = 0; i < options_.max_pipes; ++i) {
+    if (slots_[i].open) slots_[i].tx->StopSleeping();
+  }
+}
+
+}  // namespace dmpd::pipe

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// PipeEngine: the worker lcore's part of pipes (DP-5, PIPE-1..5). It drains the
+// applications' tx rings by priority (PriorityScheduler, with a starvation guard) within
+// each pipe's threshold (TokenBucket), turns messages into DMPD data frames on the ports a
+// PortChooser picks (k distinct ports for k copies), and delivers arriving data frames into
+// the destination pipe's rx ring once (DedupWindow), reassembling messages larger than a
+// frame. A frame for a pipe that is not open is counted and dropped (PIPE-4).
+//
+// Threads: every method but the counters and closed() runs on the worker. The main lcore
+// asks for changes through Apply() (the daemon carries EngineCommands over a mailbox) and
+// reads counters with relaxed loads. Pure: no DPDK, no descriptors, no clock reads — the
+// frames go through DataPorts, the doorbells through a callback, time comes in as ns.
+#ifndef DMPD_USERSPACE_PIPE_PIPE_ENGINE_H_
+#define DMPD_USERSPACE_PIPE_PIPE_ENGINE_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "common/data_frame.h"
+#include "common/mac_address.h"
+#include "common/reassembler.h"
+#include "userspace/pipe/dedup_window.h"
+#include "userspace/pipe/message_ring.h"
+#include "userspace/pipe/port_chooser.h"
+#include "userspace/pipe/priority_scheduler.h"
+#include "userspace/pipe/session_protocol.h"
+#include "userspace/pipe/token_bucket.h"
+#include "userspace/runtime/relaxed_counter.h"
+
+namespace dmpd::pipe {
+
+// The worker's frame I/O: the daemon implements it with mbufs and tx bursts, tests in memory.
+class DataPorts {
+ public:
+  virtual ~DataPorts() = default;
+  virtual size_t port_count() const = 0;
+  virtual bool up(size_t port) const = 0;
+  virtual MacAddress mac(size_t port) const = 0;
+  // Room for one frame of `len` bytes on `port`, or an empty span when there is no buffer
+  // (the engine counts it and tries no further frame on that port in this poll).
+  virtual std::span<uint8_t> Begin(size_t port, size_t len) = 0;
+  // The frame begun on `port` is complete: it goes out with the port's next burst.
+  virtual void Commit(size_t port) = 0;
+};
+
+struct EngineOptions {
+  uint16_t node = 0;
+  uint32_t cluster_id = 0;
+  uint16_t ethertype = 0;
+  size_t mtu = 1500;           // bytes after the Ethernet header
+  uint32_t max_pipes = 64;     // slots
+  uint32_t dedup_keys = 4096;  // (src node, src pipe) pairs tracked for k-copy delivery
+  uint32_t burst = 32;         // messages taken from one pipe per pick
+  uint32_t picks_per_poll = 8;
+};
+
+// A pipe's shared memory, mapped by the daemon.
+struct PipeRegion {
+  void* tx = nullptr;  // application → daemon
+  size_t tx_bytes = 0;
+  void* rx = nullptr;  // daemon → application
+  size_t rx_bytes = 0;
+};
+
+// The daemon's view of one slot; written by the worker, read by anyone.
+struct SlotCounters {
+  RelaxedCounter sent_messages, sent_bytes, sent_frames, received_messages, received_bytes;
+  RelaxedCounter dropped_rx_full, dropped_no_route, dropped_too_large, dropped_no_buffer;
+  RelaxedCounter degraded_copies, duplicates, out_of_order, rate_limited_ns;
+  PipeCounters Snapshot() const;
+};
+
+// Frames that reached no pipe, and the engine's own trouble.
+#define DMPD_ENGINE_COUNTERS(X)                                                           \
+  X(no_pipe, "data frames for a pipe that is not open (PIPE-4)")                          \
+  X(bad_data, "data frames whose data header or segment header does not decode")          \
+  X(reassembly_dropped, "segments the reassembler refused (limits, conflicts)")           \
+  X(messages_reassembled, "messages rebuilt from segments")                               \
+  X(tx_corrupt_ring, "records an application's tx ring could not give (ring broken)")     \
+  X(commands, "open, reconfigure, close and route changes applied")
+
+struct EngineCounters {
+#define DMPD_ENGINE_COUNTER_FIELD(name, doc) RelaxedCounter name;
+  DMPD_ENGINE_COUNTERS(DMPD_ENGINE_COUNTER_FIELD)
+#undef DMPD_ENGINE_COUNTER_FIELD
+};
+
+// Changes the main lcore asks for; plain data, carried over a mailbox to the worker.
+struct EngineCommand {
+  enum class Op : uint8_t { kOpen, kReconfigure, kClose, kSetRoute, kClearRoute };
+  Op op = Op::kOpen;
+  uint32_t slot = 0;
+  PipeConfig config;
+  PipeRegion region;
+  uint16_t route_node = 0;
+  uint8_t route_ports = 0;
+  std::array<MacAddress, kMaxRoutePorts> route_macs{};
+};
+
+class PipeEngine {
+ public:
+  // `ring_app(slot)` wakes the application of that slot (its rx doorbell).
+  static absl::StatusOr<std::unique_ptr<PipeEngine>> Create(const EngineOptions& options,
+                                                            DataPorts& ports,
+                                                            std::function<void(uint32_t)> ring_app);
+
+  // Worker: a change from the main lcore. An open whose rings do not attach leaves the slot
+  // closed (the daemon validated them before; counted).
+  void Apply(const EngineCommand& command, uint64_t now_ns);
+
+  // Worker, every poll: sends from the tx rings; returns messages taken.
+  uint32_t PollTx(uint64_t now_ns);
+  // Worker: one data frame from the DMPD header on, received on local `port`.
+  void OnDataFrame(size_t port, std::span<const uint8_t> dmpd, uint64_t now_ns);
+  // Worker, before sleeping: tells every tx ring's producer that we sleep (they ring the
+  // worker's doorbell then). False when a ring has messages: do not sleep.
+  bool PrepareToSleep();
+  void StopSleeping();
+
+  // Any thread.
+  const SlotCounters& slot_counters(uint32_t slot) const { return slots_[slot].counters; }
+  const EngineCounters& counters() const { return counters_; }
+  // The generation of `slot` closed by the worker: the main lcore may unmap its region once
+  // this reaches the generation it asked to close.
+  uint64_t closed_generation(uint32_t slot) const {
+    return slots_[slot].closed.load(std::memory_order_acquire);
+  }
+  uint32_t max_pipes() const { return options_.max_pipes; }
+  // The largest message payload a pipe can carry at this MTU (64 segments, the ring's limit).
+  uint32_t max_message() const;
+
+ private:
+  struct Slot {
+    bool open = false;
+    PipeConfig config;
+    std::optional<MessageRingConsumer> tx;  // what the application sends
+    std::optional<MessageRingProducer> rx;  // what we deliver to it
+    std::optional<TokenBucket> bucket;
+    uint64_t held_until_ns = 0;  // the bucket holds the ring back until then
+    uint64_t next_sequence = 1;
+    SlotCounters counters;
+    std::atomic<uint64_t> closed{0};  // generations closed so far
+  };
+
+  PipeEngine(const EngineOptions& options, DataPorts& ports, std::function<void(uint32_t)> ring_app,
+             PriorityScheduler scheduler, DedupWindow dedup);
+  void Open(const EngineCommand& c, uint64_t now_ns);
+  void Close(uint32_t slot);
+  uint32_t DrainPipe(uint32_t slot, uint64_t now_ns);
+  // Sends one message on the ports chosen for it (each copy counted on its own).
+  void SendMessage(uint32_t slot, const MessageView& m);
+  // One copy, segmented when larger than a frame; the frames it took, 0 when the port had
+  // no buffer.
+  size_t SendCopy(const PortChoice& to, const DataHeader& h, std::span<const uint8_t> payload,
+                uint32_t message_id);
+  void Deliver(const DataHeader& h, std::span<const uint8_t> payload);
+
+  EngineOptions options_;
+  DataPorts& ports_;
+  std::function<void(uint32_t)> ring_app_;
+  PriorityScheduler scheduler_;
+  DedupWindow dedup_;
+  std::unique_ptr<Slot[]> slots_;
+  std::array<int32_t, 0x10000> slot_of_pipe_;  // pipe id → slot, -1: not open
+  absl::flat_hash_map<uint16_t, Route> routes_;
+  HashPortChooser chooser_;
+  std::vector<size_t> up_ports_;  // refreshed every poll
+  Reassembler reassembler_;
+  uint32_t message_id_ = 0;  // numbers this node's segmented messages
+  std::vector<uint8_t> port_starved_;  // no buffer this poll
+  std::vector<uint32_t> sequence_;     // DMPD header sequence, per local port
+  EngineCounters counters_;
+};
+
+}  // namespace dmpd::pipe
+
+#endif  // DMPD_USERSPACE_PIPE_PIPE_ENGINE_H_
