@@ -202,8 +202,8 @@ TEST(NodeMonitor, PipesEmptyUntilThePipesModuleReports) {
       p.name = "app3";
       p.state = "open";
       p.priority = 1;
-      p.capacity_messages = 1024;
-      p.fill_messages = 256;
+      p.capacity_bytes = 1024;
+      p.fill_bytes = 256;
       p.tx_messages = sent;
       return {p};
     }

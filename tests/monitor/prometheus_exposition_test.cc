@@ -68,8 +68,8 @@ class OnePipe : public PipeStatsSource {
     p.id = 3;
     p.name = "app\"3\"";  // a name that needs escaping
     p.state = "open";
-    p.capacity_messages = 1024;
-    p.fill_messages = 256;
+    p.capacity_bytes = 1024;
+    p.fill_bytes = 256;
     return {p};
   }
 };

@@ -121,7 +121,10 @@ size_t Carry(Node& a, Node& b) {
   size_t n = 0;
   for (; !a.ports.sent().empty(); a.ports.sent().pop_front(), ++n) {
     const auto& s = a.ports.sent().front();
-    b.engine->OnDataFrame(s.port, std::span(s.frame).subspan(kEthHeaderLen), b.now);
+    const std::optional<DecodedFrame> f =
+        ParseFrameHeader(std::span(s.frame).subspan(kEthHeaderLen), nullptr);
+    EXPECT_TRUE(f.has_value());
+    if (f) b.engine->OnDataFrame(s.port, f->header, f->payload, b.now);
   }
   return n;
 }

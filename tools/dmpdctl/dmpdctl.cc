@@ -321,6 +321,34 @@ void PrintNeighbours(const json& r) {
   std::cout << t.Render();
 }
 
+void PrintPipes(const json& r) {
+  std::cout << "pipes " << Field(r, "pipes").size() << " of " << Text(Field(r, "max_pipes"))
+            << "  sessions " << Text(Field(r, "sessions")) << "  ring memory "
+            << Text(Field(r, "memory_bytes")) << " of " << Text(Field(r, "memory_limit_bytes"))
+            << " bytes  routes " << Text(Field(r, "routes")) << "\n";
+  dmpd::TextTable t({"PIPE", "STATE", "PID", "PRIO", "K", "RATE B/s", "RING", "TX FILL",
+                     "RX FILL", "SENT", "RECEIVED", "DROPPED", "DUPS", "DEGRADED"});
+  for (const json& p : Field(r, "pipes")) {
+    uint64_t dropped = 0;
+    for (const char* k : {"dropped_rx_full", "dropped_no_route", "dropped_too_large",
+                          "dropped_no_buffer"}) {
+      dropped += Field(p, k).is_number_unsigned() ? Field(p, k).get<uint64_t>() : 0;
+    }
+    t.Add({Text(Field(p, "pipe")), Text(Field(p, "state")), Text(Field(p, "pid")),
+           Text(Field(p, "priority")), Text(Field(p, "copies")),
+           Text(Field(p, "rate_bytes_per_s")), Text(Field(p, "ring_bytes")),
+           Text(Field(p, "tx_fill_bytes")), Text(Field(p, "rx_fill_bytes")),
+           Text(Field(p, "sent_messages")), Text(Field(p, "received_messages")),
+           std::to_string(dropped), Text(Field(p, "duplicates")),
+           Text(Field(p, "degraded_copies"))});
+  }
+  std::cout << t.Render();
+  const json& e = Field(r, "engine");
+  std::cout << "frames for no open pipe " << Text(Field(e, "no_pipe")) << ", bad data frames "
+            << Text(Field(e, "bad_data")) << ", reassembled " << Text(Field(e, "messages_reassembled"))
+            << "\n";
+}
+
 struct Command {
   const char* name;
   const char* operands;  // for the usage text
@@ -347,6 +375,8 @@ const std::vector<Command>& Commands() {
       {"leave", "[--reason TEXT...]", "leave the cluster by hand (maintenance) until `join`", 0,
        kAnyNumber, PrintLeave},
       {"join", "", "rejoin the cluster after `leave`", 0, 0, PrintJoin},
+      {"pipes", "", "every open pipe: owner, priority, k, rate, rings, traffic and drops", 0, 0,
+       PrintPipes},
   };
   return kCommands;
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "userspace/cluster/cluster_commands.h"
 #include "userspace/daemon/cluster_metrics.h"
+#include "userspace/daemon/pipe_routes.h"
 #include "userspace/daemon/cluster_key.h"
 #include "userspace/daemon/data_plane_report.h"
 #include "userspace/daemon/log.h"
@@ -102,6 +103,11 @@ absl::Status Daemon::Start() {
 
   if (absl::Status s = StartMonitoring(); !s.ok()) return s;
   StartCluster();
+  auto pipes = PipeService::Start(config_, *loop_, *data_plane_, commands_, [this] {
+    return PipeRoutes(neighbours_->table(), data_plane_->port_count(), cluster_.get(), config_.node);
+  });
+  if (!pipes.ok()) return pipes.status();
+  pipes_ = *std::move(pipes);
   commands_.AddStatusSection([this](json& s) {
     auto stats = [](const ConnectionStats& c) {
       return json{{"clients", c.clients},     {"max_clients", c.max_clients},
@@ -218,6 +224,7 @@ static uint8_t LeaveReasonFor(const monitor::HealthVerdict& v) {
 
 void Daemon::Sample() {
   monitor::SampleInputs in = CollectSampleInputs(*data_plane_, config_.port_bandwidth_mbps);
+  in.pipes = pipes_.get();
   if (cluster_ != nullptr) {
     for (size_t i = 0; i < in.ports.size(); ++i) in.ports[i].cluster_loss_ratio = cluster_->PortLossRatio(i);
   }

@@ -19,6 +19,7 @@
 #include "userspace/daemon/daemon_config.h"
 #include "userspace/daemon/data_plane.h"
 #include "userspace/daemon/neighbour_discovery.h"
+#include "userspace/daemon/pipe_service.h"
 #include "userspace/monitor/kernel_port_collector.h"
 #include "userspace/monitor/node_monitor.h"
 #include "userspace/runtime/clock.h"
@@ -68,6 +69,7 @@ class Daemon {
   std::unique_ptr<NeighbourDiscovery> neighbours_;
   std::unique_ptr<monitor::NodeMonitor> monitor_;
   std::unique_ptr<cluster::ClusterNode> cluster_;
+  std::unique_ptr<PipeService> pipes_;
   monitor::KernelPortCollector kernel_ports_{"/sys", nullptr};
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<ControlServer> control_;

@@ -107,6 +107,14 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "cluster_id") return ParseUnsigned(key, value, 0, UINT32_MAX, c.cluster_id);
   if (key == "interfaces") return ParseInterfaces(key, value, c.interfaces);
   if (key == "control_socket") return ParsePath(key, value, c.control_socket);
+  if (key == "pipe_socket") return ParsePath(key, value, c.pipe_socket);
+  if (key == "pipe_group") {
+    if (value.empty()) return absl::InvalidArgumentError("pipe_group: empty");
+    c.pipe_group = std::string(value);
+    return absl::OkStatus();
+  }
+  if (key == "max_pipes") return ParseUnsigned(key, value, 1, 4096, c.max_pipes);
+  if (key == "pipe_memory_mb") return ParseUnsigned(key, value, 1, 65536, c.pipe_memory_mb);
   if (key == "hello_interval_ms") return ParseUnsigned(key, value, 10, 60000, c.hello_interval_ms);
   if (key == "ethertype") {
     // Below 0x0600 are 802.3 lengths, not types. IP, ARP and VLAN tags belong to the
@@ -261,6 +269,12 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   interfaces               comma-separated LAN interfaces to attach to (required)
   cluster_id               cluster id, frames of other clusters are dropped (default 1)
   control_socket           Unix socket for dmpdctl (default /run/dmpd/dmpdd.sock)
+  pipe_socket              Unix socket for applications (libdmpd; default
+                           /run/dmpd/dmpdd-pipes.sock), mode 0660
+  pipe_group               the group whose members may open pipes (default dmpd; root's
+                           group if it does not exist, with a warning)
+  max_pipes                pipes open at once on this node (default 64)
+  pipe_memory_mb           shared ring memory over all pipes, MiB (default 256)
   hello_interval_ms        hello period per port, 10-60000 (default 1000)
   ethertype                DMPD EtherType (default 0x88b5)
   filter_other_clusters    drop other clusters' frames in XDP (default true)

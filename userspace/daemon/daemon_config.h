@@ -23,6 +23,12 @@ struct DaemonConfig {
   uint32_t cluster_id = 1;
   std::vector<std::string> interfaces;
   std::string control_socket = "/run/dmpd/dmpdd.sock";
+  // Pipes (PIPE-1, REL-4): the applications' session socket, the group allowed on it, and
+  // limits on what applications may claim.
+  std::string pipe_socket = "/run/dmpd/dmpdd-pipes.sock";
+  std::string pipe_group = "dmpd";
+  uint32_t max_pipes = 64;
+  uint32_t pipe_memory_mb = 256;  // shared ring memory over all pipes
   uint32_t hello_interval_ms = 1000;
   uint16_t ethertype = 0x88B5;
   bool filter_other_clusters = true;

@@ -89,6 +89,34 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
     worker_.ports.push_back({ports_[i]->port_id(), tx_rings_[i], counters_[i].get()});
     if (ports_[i]->xsk_fd() >= 0) worker_.xsk_fds.push_back(ports_[i]->xsk_fd());
   }
+  // Pipes: the engine runs on the worker; the main lcore reaches it through the mailbox.
+  std::vector<MbufDataPorts::Port> data_ports;
+  for (size_t i = 0; i < ports_.size(); ++i) {
+    data_ports.push_back({.port_id = ports_[i]->port_id(),
+                          .pool = ports_[i]->pool(),
+                          .mac = ports_[i]->mac(),
+                          .counters = counters_[i].get()});
+  }
+  data_ports_ = std::make_unique<MbufDataPorts>(std::move(data_ports));
+  app_doorbells_.reset(new std::atomic<int>[config.max_pipes]);
+  for (uint32_t i = 0; i < config.max_pipes; ++i) app_doorbells_[i].store(-1);
+  pipe::EngineOptions eo;
+  eo.node = config.node;
+  eo.cluster_id = config.cluster_id;
+  eo.ethertype = config.ethertype;
+  eo.max_pipes = config.max_pipes;
+  auto engine = pipe::PipeEngine::Create(eo, *data_ports_, [this](uint32_t slot) {
+    const int fd = app_doorbells_[slot].load(std::memory_order_acquire);
+    if (fd >= 0) Signal(fd);  // only when the application sleeps: not per message
+  });
+  if (!engine.ok()) return engine.status();
+  pipes_ = *std::move(engine);
+  auto mailbox = pipe::EngineMailbox::Create();
+  if (!mailbox.ok()) return mailbox.status();
+  pipe_mailbox_ = *std::move(mailbox);
+  worker_.pipes = pipes_.get();
+  worker_.pipe_mailbox = pipe_mailbox_.get();
+  worker_.data_ports = data_ports_.get();
   worker_.control_ring = control_ring_;
   worker_.classifier = {config.ethertype, config.cluster_id, config.node};
   worker_.wake_eventfd = wake_fd_.get();
@@ -118,6 +146,9 @@ DataPlane::~DataPlane() {
     Signal(wake_fd_.get());
     rte_eal_wait_lcore(worker_lcore_);
   }
+  // The engine's mbufs go back to the ports' pools before the ports close.
+  pipes_.reset();
+  data_ports_.reset();
   FreeRing(control_ring_);
   for (rte_ring* r : tx_rings_) FreeRing(r);
   ports_.clear();  // each port returns its interface to the kernel and unpins its maps
@@ -138,6 +169,12 @@ bool DataPlane::Transmit(size_t port, std::span<const uint8_t> frame) {
     return false;
   }
   queued_ = true;
+  return true;
+}
+
+bool DataPlane::PostPipeCommand(const pipe::EngineCommand& c) {
+  if (!pipe_mailbox_->Post(c)) return false;
+  Signal(wake_fd_.get());  // the worker may be asleep
   return true;
 }
 

@@ -18,8 +18,11 @@
 #include "userspace/control/frame_transport.h"
 #include "userspace/daemon/af_xdp_port.h"
 #include "userspace/daemon/daemon_config.h"
+#include "userspace/daemon/mbuf_data_ports.h"
 #include "userspace/daemon/port_counters.h"
 #include "userspace/daemon/worker.h"
+#include "userspace/pipe/engine_mailbox.h"
+#include "userspace/pipe/pipe_engine.h"
 #include "userspace/xdp/unique_fd.h"
 
 namespace dmpd {
@@ -54,6 +57,16 @@ class DataPlane final : public FrameTransport {
   const AfXdpPort& port(size_t i) const { return *ports_[i]; }
   const PortCounters& counters(size_t i) const { return *counters_[i]; }
   const WorkerContext& worker() const { return worker_; }
+
+  // Pipes: the worker's engine (counters are readable from here), changes posted to it
+  // (false: the mailbox is full), the eventfd the applications ring to wake the worker, and
+  // the one the worker rings to wake the application of a slot (-1: none).
+  const pipe::PipeEngine& pipes() const { return *pipes_; }
+  bool PostPipeCommand(const pipe::EngineCommand& c);
+  int worker_wake_fd() const { return wake_fd_.get(); }
+  void SetAppDoorbell(uint32_t slot, int eventfd) {
+    app_doorbells_[slot].store(eventfd, std::memory_order_release);
+  }
   unsigned worker_lcore() const { return worker_lcore_; }
 
  private:
@@ -69,6 +82,10 @@ class DataPlane final : public FrameTransport {
   UniqueFd wake_fd_;            // main -> worker: frames queued to send
   UniqueFd control_frames_fd_;  // worker -> main: control frames on the public ring
   UniqueFd ioctl_socket_;       // for SIOCGIFFLAGS
+  std::unique_ptr<MbufDataPorts> data_ports_;
+  std::unique_ptr<pipe::PipeEngine> pipes_;
+  std::unique_ptr<pipe::EngineMailbox> pipe_mailbox_;
+  std::unique_ptr<std::atomic<int>[]> app_doorbells_;
   WorkerContext worker_;
   unsigned worker_lcore_ = 0;
   bool worker_running_ = false;

@@ -14,7 +14,14 @@ namespace {
 
 constexpr uint16_t kBurst = 32;
 
-void HandleRx(WorkerContext& ctx, const WorkerPort& port, rte_mbuf** pkts, uint16_t n) {
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void HandleRx(WorkerContext& ctx, const WorkerPort& port, rte_mbuf** pkts, uint16_t n,
+              uint64_t now_ns) {
   PortCounters& c = *port.counters;
   rte_mbuf* control[kBurst];
   unsigned n_control = 0;
@@ -31,7 +38,11 @@ void HandleRx(WorkerContext& ctx, const WorkerPort& port, rte_mbuf** pkts, uint1
         control[n_control++] = m;
         continue;
       case FrameClass::kData:
-        c.data_frames.Add();  // no pipes yet: counted and freed
+        c.data_frames.Add();
+        if (ctx.pipes != nullptr) {
+          ctx.pipes->OnDataFrame(static_cast<size_t>(&port - ctx.ports.data()), cls.frame.header,
+                                 cls.frame.payload, now_ns);
+        }
         break;
       case FrameClass::kOwn:
         c.own_frames.Add();
@@ -108,11 +119,20 @@ int WorkerMain(void* arg) {
   rte_mbuf* pkts[kBurst];
   while (!ctx.stop.load(std::memory_order_relaxed)) {
     uint32_t work = 0;
+    const uint64_t now = MonotonicNs();
+    if (ctx.pipes != nullptr) {
+      work += static_cast<uint32_t>(ctx.pipe_mailbox->Drain(
+          [&](const pipe::EngineCommand& c) { ctx.pipes->Apply(c, now); }));
+    }
     for (const WorkerPort& port : ctx.ports) {
       uint16_t n = rte_eth_rx_burst(port.port_id, 0, pkts, kBurst);
-      if (n > 0) HandleRx(ctx, port, pkts, n);
+      if (n > 0) HandleRx(ctx, port, pkts, n, now);
       work += n;
       work += DrainTx(port);
+    }
+    if (ctx.pipes != nullptr) {
+      work += ctx.pipes->PollTx(now);
+      ctx.data_ports->Flush();
     }
     ctx.stats.polls.Add();
     if (work > 0) {
@@ -123,10 +143,16 @@ int WorkerMain(void* arg) {
     if (++idle_streak < ctx.idle_polls_before_sleep) continue;
     // Idle: sleep until a socket has frames, the main lcore queues a frame, or the
     // timeout (which also bounds how long a stop request waits).
+    // The applications ring our wake eventfd when they queue a message while we sleep.
+    if (ctx.pipes != nullptr && !ctx.pipes->PrepareToSleep()) {
+      idle_streak = 0;
+      continue;
+    }
     ctx.stats.sleeps.Add();
     if (!can_sleep) {  // no epoll: a plain nap, so an idle worker still costs little
       timespec nap{.tv_sec = 0, .tv_nsec = 1000L * ctx.idle_sleep_max_us / 10};
       nanosleep(&nap, nullptr);
+      if (ctx.pipes != nullptr) ctx.pipes->StopSleeping();
       continue;
     }
     epoll_event events[8];
@@ -138,6 +164,7 @@ int WorkerMain(void* arg) {
       }
     }
     if (n > 0) idle_streak = 0;
+    if (ctx.pipes != nullptr) ctx.pipes->StopSleeping();
   }
   return 0;
 }

@@ -13,7 +13,10 @@
 #include <vector>
 
 #include "userspace/daemon/frame_classifier.h"
+#include "userspace/daemon/mbuf_data_ports.h"
 #include "userspace/daemon/port_counters.h"
+#include "userspace/pipe/engine_mailbox.h"
+#include "userspace/pipe/pipe_engine.h"
 
 namespace dmpd {
 
@@ -33,6 +36,12 @@ struct WorkerContext {
   // until there is work. Control frames are rare next to data: one write per burst that
   // carries any is not a per-packet syscall.
   int control_eventfd = -1;
+  // Pipes (DP-5): data frames go to the engine, which sends from the applications' rings
+  // through data_ports; the main lcore's changes arrive in the mailbox. Null: no pipes, data
+  // frames are counted and freed.
+  pipe::PipeEngine* pipes = nullptr;
+  pipe::EngineMailbox* pipe_mailbox = nullptr;
+  MbufDataPorts* data_ports = nullptr;
   uint32_t idle_polls_before_sleep = 512;
   uint32_t idle_sleep_max_us = 10000;
   std::atomic<bool> stop{false};

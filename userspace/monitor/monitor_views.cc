@@ -105,8 +105,8 @@ json NodeView(const NodeSample& s) {
                      {"name", p.name},
                      {"state", p.state},
                      {"priority", p.priority},
-                     {"capacity_messages", p.capacity_messages},
-                     {"fill_messages", p.fill_messages},
+                     {"capacity_bytes", p.capacity_bytes},
+                     {"fill_bytes", p.fill_bytes},
                      {"fill_ratio", Opt(p.fill_ratio)},
                      {"counters", CounterJson(std::span(kPipeCounters), p.counters)}});
   }

@@ -229,10 +229,10 @@ std::vector<PipeSample> NodeMonitor::SamplePipes(const PipeStatsSource* source, 
   if (source == nullptr) return out;  // no pipes module yet: an empty set
   std::map<uint32_t, PipeCounterBlock> next;
   for (const PipeStats& p : source->PipeSnapshot()) {
-    PipeSample ps{p.id,         p.name, p.state, p.priority, p.capacity_messages, p.fill_messages,
+    PipeSample ps{p.id,         p.name, p.state, p.priority, p.capacity_bytes, p.fill_bytes,
                   std::nullopt, {}};
-    if (p.capacity_messages > 0) {
-      ps.fill_ratio = static_cast<double>(p.fill_messages) / p.capacity_messages;
+    if (p.capacity_bytes > 0) {
+      ps.fill_ratio = static_cast<double>(p.fill_bytes) / p.capacity_bytes;
     }
     ps.counters = PipeStatsToBlock(p);
     auto it = pipes_.find(p.id);

@@ -57,8 +57,8 @@ struct PipeSample {
   std::string name;
   std::string state;
   uint32_t priority = 0;
-  uint64_t capacity_messages = 0;
-  uint64_t fill_messages = 0;
+  uint64_t capacity_bytes = 0;
+  uint64_t fill_bytes = 0;
   std::optional<double> fill_ratio;
   PipeCounterBlock counters;
 };

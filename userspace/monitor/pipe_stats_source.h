@@ -18,8 +18,8 @@ struct PipeStats {
   std::string name;
   std::string state;  // "open", "closing", …
   uint32_t priority = 0;
-  uint64_t capacity_messages = 0;  // the pipe's "size"
-  uint64_t fill_messages = 0;      // messages queued now (tx + rx rings)
+  uint64_t capacity_bytes = 0;  // the pipe's "size": its rings' data areas
+  uint64_t fill_bytes = 0;      // queued now (tx + rx rings)
 #define DMPD_PIPE_STATS_FIELD(key, metric, help) uint64_t key = 0;
   DMPD_PIPE_COUNTERS(DMPD_PIPE_STATS_FIELD)
 #undef DMPD_PIPE_STATS_FIELD

@@ -322,11 +322,11 @@ class Exposition {
       w_.Sample(l, 1.0);
     }
     WriteGauge<PipeSample, std::optional<uint64_t>>(
-        w_, "dmpd_pipe_capacity_messages", "pipe size", pipes, labels,
-        [](const PipeSample& p) -> std::optional<uint64_t> { return p.capacity_messages; });
+        w_, "dmpd_pipe_capacity_bytes", "pipe size: its rings' capacity, bytes", pipes, labels,
+        [](const PipeSample& p) -> std::optional<uint64_t> { return p.capacity_bytes; });
     WriteGauge<PipeSample, std::optional<uint64_t>>(
-        w_, "dmpd_pipe_fill_messages", "messages queued in the pipe", pipes, labels,
-        [](const PipeSample& p) -> std::optional<uint64_t> { return p.fill_messages; });
+        w_, "dmpd_pipe_fill_bytes", "bytes queued in the pipe (its rx and tx rings)", pipes, labels,
+        [](const PipeSample& p) -> std::optional<uint64_t> { return p.fill_bytes; });
     WriteGauge<PipeSample, std::optional<double>>(w_, "dmpd_pipe_fill_ratio", "fill over size",
                                                   pipes, labels,
                                                   [](const PipeSample& p) { return p.fill_ratio; });

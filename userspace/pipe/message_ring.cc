@@ -102,6 +102,14 @@ const char* ReadStatusName(ReadStatus s) {
   return "?";
 }
 
+uint64_t ObserveRingFill(const void* region) {
+  auto* h = static_cast<RingHeader*>(const_cast<void*>(region));
+  const uint64_t w = Load(h->write_position, std::memory_order_acquire);
+  const uint64_t r = Load(h->read_position, std::memory_order_acquire);
+  const uint64_t capacity = Load(h->capacity, std::memory_order_relaxed);
+  return w >= r && w - r <= capacity ? w - r : 0;
+}
+
 uint64_t MinRingCapacity(uint32_t max_message) {
   return std::bit_ceil(2 * RecordBytes(max_message));
 }

@@ -117,6 +117,10 @@ struct RingGeometry {
   uint32_t max_message = 0;
 };
 
+// Bytes queued in a ring (published, not yet released), for a third party that holds
+// neither end (monitoring); 0 for positions that make no sense.
+uint64_t ObserveRingFill(const void* region);
+
 // The producing end. One thread at a time.
 class MessageRingProducer {
  public:

@@ -160,7 +160,7 @@ void PipeEngine::Close(uint32_t slot) {
   if (slot >= options_.max_pipes) return;
   Slot& s = slots_[slot];
   if (s.open) {
-    scheduler_.Remove(slot);
+    (void)scheduler_.Remove(slot);
     slot_of_pipe_[s.config.pipe] = -1;
     s.tx.reset();
     s.rx.reset();
@@ -312,14 +312,10 @@ size_t PipeEngine::SendCopy(const PortChoice& to, const DataHeader& h,
 
 // --- receiving ---------------------------------------------------------------------------
 
-void PipeEngine::OnDataFrame(size_t port, std::span<const uint8_t> dmpd, uint64_t now_ns) {
+void PipeEngine::OnDataFrame(size_t port, const FrameHeader& header,
+                             std::span<const uint8_t> payload, uint64_t now_ns) {
   (void)port;
-  const std::optional<DecodedFrame> f = ParseFrameHeader(dmpd, nullptr);
-  if (!f) {
-    counters_.bad_data.Add();
-    return;
-  }
-  const absl::StatusOr<DataFrameView> v = ReadDataPayload(f->payload);
+  const absl::StatusOr<DataFrameView> v = ReadDataPayload(payload);
   if (!v.ok()) {
     counters_.bad_data.Add();
     return;
@@ -330,7 +326,7 @@ void PipeEngine::OnDataFrame(size_t port, std::span<const uint8_t> dmpd, uint64_
   }
   // A piece of a larger message: the reassembler keys pieces by (sender node, kind,
   // message id) and keeps each message's first complete copy only.
-  FrameHeader key = f->header;
+  FrameHeader key = header;
   key.sender_node = v->header.src_node;
   absl::StatusOr<ReassemblyResult> r = reassembler_.Add(key, v->payload, now_ns);
   if (!r.ok()) {

@@ -118,8 +118,10 @@ class PipeEngine {
 
   // Worker, every poll: sends from the tx rings; returns messages taken.
   uint32_t PollTx(uint64_t now_ns);
-  // Worker: one data frame from the DMPD header on, received on local `port`.
-  void OnDataFrame(size_t port, std::span<const uint8_t> dmpd, uint64_t now_ns);
+  // Worker: one data frame received on local `port`, its DMPD header decoded (the worker's
+  // classifier did that) and its payload.
+  void OnDataFrame(size_t port, const FrameHeader& header, std::span<const uint8_t> payload,
+                   uint64_t now_ns);
   // Worker, before sleeping: tells every tx ring's producer that we sleep (they ring the
   // worker's doorbell then). False when a ring has messages: do not sleep.
   bool PrepareToSleep();

@@ -180,7 +180,7 @@ void ConnectionServer::Close(int fd) {
   connections_.erase(it);  // closes the descriptor
 }
 
-absl::StatusOr<UniqueFd> ListenUnix(const std::string& path) {
+absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) {
@@ -189,7 +189,7 @@ absl::StatusOr<UniqueFd> ListenUnix(const std::string& path) {
   }
   memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   {
-    UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd probe(socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
     if (probe.valid() &&
         connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
       return absl::AlreadyExistsError(
@@ -197,7 +197,7 @@ absl::StatusOr<UniqueFd> ListenUnix(const std::string& path) {
     }
   }
   ::unlink(path.c_str());  // stale, from a crashed run
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  UniqueFd fd(socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("creating socket ", path));
   // Created with no access for others, then open to the group only: no window where it is
   // world-accessible.

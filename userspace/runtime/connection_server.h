@@ -10,6 +10,8 @@
 #ifndef DMPD_USERSPACE_RUNTIME_CONNECTION_SERVER_H_
 #define DMPD_USERSPACE_RUNTIME_CONNECTION_SERVER_H_
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -97,9 +99,10 @@ class ConnectionServer {
   ConnectionStats stats_;
 };
 
-// A Unix stream socket at `path`, created 0660 (REL-4) with no window where it is open
-// to others; a stale socket file is replaced, one a live process answers on is refused.
-absl::StatusOr<UniqueFd> ListenUnix(const std::string& path);
+// A Unix socket of `type` (SOCK_STREAM, SOCK_SEQPACKET) at `path`, created 0660 (REL-4)
+// with no window where it is open to others; a stale socket file is replaced, one a live
+// process answers on is refused.
+absl::StatusOr<UniqueFd> ListenUnix(const std::string& path, int type = SOCK_STREAM);
 // A TCP socket on IPv4 `address`:`port` (0: any free port).
 absl::StatusOr<UniqueFd> ListenTcp(const std::string& address, uint16_t port);
 // The port a TCP socket is bound to.
