@@ -18,12 +18,17 @@ packages=(
   nftables
   # tests/bench/failover.py stamps the kill of the master
   strace
+  # tests/bench/pipes.sh: the kernel UDP baseline
+  sockperf
 )
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it)" >&2
   exit 1
 fi
+
+# The group whose members may open pipes (dmpdd's pipe_group, REL-4).
+getent group dmpd >/dev/null || groupadd --system dmpd
 
 missing=()
 for p in "${packages[@]}"; do

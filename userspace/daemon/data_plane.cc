@@ -172,6 +172,15 @@ bool DataPlane::Transmit(size_t port, std::span<const uint8_t> frame) {
   return true;
 }
 
+double DataPlane::BufferUseRatio() const {
+  uint64_t used = 0, size = 0;
+  for (const auto& p : ports_) {
+    used += rte_mempool_in_use_count(p->pool());
+    size += p->pool()->size;
+  }
+  return size == 0 ? 0.0 : static_cast<double>(used) / static_cast<double>(size);
+}
+
 bool DataPlane::PostPipeCommand(const pipe::EngineCommand& c) {
   if (!pipe_mailbox_->Post(c)) return false;
   Signal(wake_fd_.get());  // the worker may be asleep

@@ -64,6 +64,8 @@ class DataPlane final : public FrameTransport {
   const pipe::PipeEngine& pipes() const { return *pipes_; }
   bool PostPipeCommand(const pipe::EngineCommand& c);
   int worker_wake_fd() const { return wake_fd_.get(); }
+  // The share of the ports' mbufs in use, 0..1 (PIPE-3's buffer pressure).
+  double BufferUseRatio() const;
   void SetAppDoorbell(uint32_t slot, int eventfd) {
     app_doorbells_[slot].store(eventfd, std::memory_order_release);
   }

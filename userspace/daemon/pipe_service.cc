@@ -43,12 +43,15 @@ absl::StatusOr<std::unique_ptr<PipeService>> PipeService::Start(const DaemonConf
   // Closing pipes wait for the worker to let go of their memory: checked often, cheaply.
   s->reaper_ = loop.timers().Every(10 * kMs, 10 * kMs, [self] { self->Reap(); });
   s->router_ = loop.timers().Every(100 * kMs, 0, [self] { self->RefreshRoutes(); });
+  s->feedback_timer_ = loop.timers().Every(200 * kMs, 200 * kMs, [self] { self->Feedback(); });
+  s->sent_bytes_.assign(s->slots_.size(), 0);
   return s;
 }
 
 PipeService::~PipeService() {
   loop_.timers().Cancel(reaper_);
   loop_.timers().Cancel(router_);
+  loop_.timers().Cancel(feedback_timer_);
   for (auto& [fd, session] : sessions_) loop_.Unwatch(fd);
   if (listen_fd_.valid()) {
     loop_.Unwatch(listen_fd_.get());
@@ -368,6 +371,51 @@ void PipeService::RefreshRoutes() {
   }
 }
 
+void PipeService::Feedback() {
+  const uint64_t now = loop_.clock().MonotonicNs();
+  const double dt = feedback_at_ns_ == 0 ? 0 : static_cast<double>(now - feedback_at_ns_) / 1e9;
+  feedback_at_ns_ = now;
+  const WorkerStats& w = data_plane_.worker().stats;
+  const uint64_t polls = w.polls.Get(), empty = w.empty_polls.Get();
+  pipe::NodePressure p;
+  p.buffers = data_plane_.BufferUseRatio();
+  p.ring_memory = static_cast<double>(memory_used_) / static_cast<double>(uint64_t{config_.pipe_memory_mb} << 20);
+  if (polls > worker_polls_) {
+    p.worker_busy = 1.0 - static_cast<double>(empty - worker_empty_polls_) /
+                              static_cast<double>(polls - worker_polls_);
+  }
+  worker_polls_ = polls;
+  worker_empty_polls_ = empty;
+  std::vector<pipe::PipeLoad> loads;
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    const uint64_t sent = data_plane_.pipes().slot_counters(i).sent_bytes.Get();
+    const uint64_t before = sent_bytes_[i];
+    sent_bytes_[i] = sent;
+    if (slots_[i].state != SlotState::kOpen || dt <= 0) continue;
+    loads.push_back({.slot = i,
+                     .priority = slots_[i].config.priority,
+                     .configured_bytes_per_s = slots_[i].config.rate_bytes_per_s,
+                     .sent_bytes_per_s = static_cast<double>(sent - std::min(sent, before)) / dt});
+  }
+  pressure_ = p;
+  const bool was_short = feedback_.short_of_resources();
+  for (const pipe::Allowance& a : feedback_.Step(p, loads)) {
+    pipe::EngineCommand c;
+    c.op = pipe::EngineCommand::Op::kSetAllowance;
+    c.slot = a.slot;
+    c.config.rate_bytes_per_s = a.bytes_per_s.value_or(0);
+    (void)data_plane_.PostPipeCommand(c);  // a full mailbox: the next step sends it again
+  }
+  if (feedback_.short_of_resources() != was_short) {
+    Log(feedback_.short_of_resources() ? LogLevel::kWarning : LogLevel::kInfo, "pipes",
+        feedback_.short_of_resources()
+            ? absl::StrCat("short of resources (buffers ", *p.buffers, ", ring memory ",
+                           *p.ring_memory, ", worker busy ", p.worker_busy.value_or(0),
+                           "): low-priority pipes are held back")
+            : "resources back: held-back pipes recover");
+  }
+}
+
 std::vector<monitor::PipeStats> PipeService::PipeSnapshot() const {
   std::vector<monitor::PipeStats> out;
   for (uint32_t i = 0; i < slots_.size(); ++i) {
@@ -427,7 +475,9 @@ json PipeService::Report() const {
          {"degraded_copies", c.degraded_copies.Get()},
          {"duplicates", c.duplicates.Get()},
          {"out_of_order", c.out_of_order.Get()},
-         {"rate_limited_ns", c.rate_limited_ns.Get()}});
+         {"rate_limited_ns", c.rate_limited_ns.Get()},
+         {"allowance_bytes_per_s",
+          feedback_.allowance(i) ? json(*feedback_.allowance(i)) : json(nullptr)}});
   }
   json engine = json::object();
 #define DMPD_ENGINE_COUNTER_JSON(name, doc) engine[#name] = data_plane_.pipes().counters().name.Get();
@@ -440,6 +490,11 @@ json PipeService::Report() const {
           {"memory_bytes", memory_used_},
           {"memory_limit_bytes", uint64_t{config_.pipe_memory_mb} << 20},
           {"routes", posted_routes_.size()},
+          {"feedback",
+           {{"short_of_resources", feedback_.short_of_resources()},
+            {"buffers", pressure_.buffers ? json(*pressure_.buffers) : json(nullptr)},
+            {"ring_memory", pressure_.ring_memory ? json(*pressure_.ring_memory) : json(nullptr)},
+            {"worker_busy", pressure_.worker_busy ? json(*pressure_.worker_busy) : json(nullptr)}}},
           {"socket", config_.pipe_socket},
           {"service",
            {{"sessions_opened", stats_.sessions_opened},
@@ -459,6 +514,7 @@ void PipeService::Register(CommandRegistry& commands) {
     s["pipes"] = {{"open", slot_of_pipe_.size()},
                   {"sessions", sessions_.size()},
                   {"memory_bytes", memory_used_},
+                  {"short_of_resources", feedback_.short_of_resources()},
                   {"no_pipe", data_plane_.pipes().counters().no_pipe.Get()}};
   });
 }

@@ -20,6 +20,7 @@
 #include "userspace/daemon/daemon_config.h"
 #include "userspace/daemon/data_plane.h"
 #include "userspace/monitor/pipe_stats_source.h"
+#include "userspace/pipe/feedback_controller.h"
 #include "userspace/pipe/port_chooser.h"
 #include "userspace/pipe/session_protocol.h"
 #include "userspace/runtime/command_registry.h"
@@ -89,6 +90,7 @@ class PipeService final : public monitor::PipeStatsSource {
   void Close(uint32_t slot);
   void Reap();
   void RefreshRoutes();
+  void Feedback();  // PIPE-3, every 200 ms
   void Register(CommandRegistry& commands);
 
   DaemonConfig config_;
@@ -104,6 +106,12 @@ class PipeService final : public monitor::PipeStatsSource {
   PipeServiceStats stats_;
   TimerQueue::TimerId reaper_ = 0;
   TimerQueue::TimerId router_ = 0;
+  TimerQueue::TimerId feedback_timer_ = 0;
+  pipe::FeedbackController feedback_;
+  pipe::NodePressure pressure_;
+  uint64_t feedback_at_ns_ = 0;
+  uint64_t worker_polls_ = 0, worker_empty_polls_ = 0;
+  std::vector<uint64_t> sent_bytes_;  // per slot, at the last feedback step
 };
 
 }  // namespace dmpd

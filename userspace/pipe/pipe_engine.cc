@@ -103,15 +103,13 @@ void PipeEngine::Apply(const EngineCommand& c, uint64_t now_ns) {
       s.config.rate_bytes_per_s = c.config.rate_bytes_per_s;
       s.config.burst_bytes = c.config.burst_bytes;
       (void)scheduler_.SetPriority(c.slot, c.config.priority);
-      if (c.config.rate_bytes_per_s == 0) {
-        s.bucket.reset();
-      } else if (s.bucket) {
-        (void)s.bucket->SetRate(c.config.rate_bytes_per_s, c.config.burst_bytes, now_ns);
-      } else if (auto b = TokenBucket::Create(c.config.rate_bytes_per_s, c.config.burst_bytes,
-                                              now_ns);
-                 b.ok()) {
-        s.bucket = *std::move(b);
-      }
+      ApplyRate(s, now_ns);
+      break;
+    }
+    case EngineCommand::Op::kSetAllowance: {
+      if (c.slot >= options_.max_pipes || !slots_[c.slot].open) break;
+      slots_[c.slot].allowance = c.config.rate_bytes_per_s;
+      ApplyRate(slots_[c.slot], now_ns);
       break;
     }
     case EngineCommand::Op::kClose:
@@ -138,22 +136,34 @@ void PipeEngine::Open(const EngineCommand& c, uint64_t now_ns) {
   absl::StatusOr<MessageRingConsumer> tx = MessageRingConsumer::Attach(c.region.tx, c.region.tx_bytes);
   absl::StatusOr<MessageRingProducer> rx = MessageRingProducer::Attach(c.region.rx, c.region.rx_bytes);
   if (!tx.ok() || !rx.ok()) return;
-  std::optional<TokenBucket> bucket;
-  if (c.config.rate_bytes_per_s > 0) {
-    absl::StatusOr<TokenBucket> b =
-        TokenBucket::Create(c.config.rate_bytes_per_s, c.config.burst_bytes, now_ns);
-    if (!b.ok()) return;
-    bucket = *std::move(b);
-  }
   if (!scheduler_.Add(c.slot, c.config.priority).ok()) return;
   s.tx = *std::move(tx);
   s.rx = *std::move(rx);
-  s.bucket = std::move(bucket);
   s.config = c.config;
+  s.allowance = 0;
+  s.bucket.reset();
+  ApplyRate(s, now_ns);
   s.held_until_ns = 0;
   s.next_sequence = 1;
   s.open = true;
   slot_of_pipe_[c.config.pipe] = static_cast<int32_t>(c.slot);
+}
+
+void PipeEngine::ApplyRate(Slot& s, uint64_t now_ns) {
+  uint64_t rate = s.config.rate_bytes_per_s;
+  if (s.allowance > 0 && (rate == 0 || s.allowance < rate)) rate = s.allowance;
+  if (rate == 0) {
+    s.bucket.reset();
+    return;
+  }
+  // A tenth of a second of the rate, at least one largest message and what was asked.
+  const uint64_t burst =
+      std::max({s.config.burst_bytes, rate / 10, uint64_t{max_message()}});
+  if (s.bucket) {
+    (void)s.bucket->SetRate(rate, burst, now_ns);
+  } else if (absl::StatusOr<TokenBucket> b = TokenBucket::Create(rate, burst, now_ns); b.ok()) {
+    s.bucket = *std::move(b);
+  }
 }
 
 void PipeEngine::Close(uint32_t slot) {

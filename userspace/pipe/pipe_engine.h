@@ -95,7 +95,9 @@ struct EngineCounters {
 
 // Changes the main lcore asks for; plain data, carried over a mailbox to the worker.
 struct EngineCommand {
-  enum class Op : uint8_t { kOpen, kReconfigure, kClose, kSetRoute, kClearRoute };
+  // kSetAllowance: config.rate_bytes_per_s is the feedback controller's allowance (PIPE-3),
+  // 0 none; the pipe sends at the lower of it and its own threshold.
+  enum class Op : uint8_t { kOpen, kReconfigure, kClose, kSetRoute, kClearRoute, kSetAllowance };
   Op op = Op::kOpen;
   uint32_t slot = 0;
   PipeConfig config;
@@ -145,7 +147,8 @@ class PipeEngine {
     PipeConfig config;
     std::optional<MessageRingConsumer> tx;  // what the application sends
     std::optional<MessageRingProducer> rx;  // what we deliver to it
-    std::optional<TokenBucket> bucket;
+    std::optional<TokenBucket> bucket;  // the lower of its threshold and its allowance
+    uint64_t allowance = 0;             // PIPE-3, bytes/s; 0: none
     uint64_t held_until_ns = 0;  // the bucket holds the ring back until then
     uint64_t next_sequence = 1;
     SlotCounters counters;
@@ -156,6 +159,8 @@ class PipeEngine {
              PriorityScheduler scheduler, DedupWindow dedup);
   void Open(const EngineCommand& c, uint64_t now_ns);
   void Close(uint32_t slot);
+  // The bucket for the lower of the pipe's threshold and its allowance.
+  void ApplyRate(Slot& s, uint64_t now_ns);
   uint32_t DrainPipe(uint32_t slot, uint64_t now_ns);
   // Sends one message on the ports chosen for it (each copy counted on its own).
   void SendMessage(uint32_t slot, const MessageView& m);
