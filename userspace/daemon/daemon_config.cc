@@ -134,7 +134,7 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "bpf_pin_dir") return ParsePath(key, value, c.bpf_pin_dir);
   if (key == "lock_dir") return ParsePath(key, value, c.lock_dir);
   if (key == "memory_mb") return ParseUnsigned(key, value, 16, 65536, c.memory_mb);
-  if (key == "mbufs_per_port") return ParseUnsigned(key, value, 1024, 1 << 20, c.mbufs_per_port);
+  if (key == "mbufs_per_port") return ParseUnsigned(key, value, 6144, 1 << 20, c.mbufs_per_port);
   if (key == "idle_polls_before_sleep") {
     return ParseUnsigned(key, value, 1, 1u << 30, c.idle_polls_before_sleep);
   }
@@ -281,8 +281,8 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   bpf_pin_dir              where maps are pinned (default /sys/fs/bpf/dmpd/node<N>)
   lock_dir                 per-interface lock files (default /run/dmpd/locks)
   log_level                error, warning, info or debug (default info)
-  memory_mb                DPDK memory, MiB (default 64)
-  mbufs_per_port           packet buffers per port (default 4096)
+  memory_mb                DPDK memory, MiB (default 128)
+  mbufs_per_port           packet buffers per port, at least 6144 (default 8192)
   idle_polls_before_sleep  empty polls before the worker sleeps (default 512)
   idle_sleep_max_us        longest idle sleep of the worker (default 10000)
   metrics_listen           Prometheus /metrics address:port, or off (default 127.0.0.1:9478)

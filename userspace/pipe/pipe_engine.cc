@@ -47,6 +47,15 @@ PipeCounters SlotCounters::Snapshot() const {
   return c;
 }
 
+void SlotCounters::Reset() {
+  for (RelaxedCounter* c : {&sent_messages, &sent_bytes, &sent_frames, &received_messages,
+                            &received_bytes, &dropped_rx_full, &dropped_no_route,
+                            &dropped_too_large, &dropped_no_buffer, &degraded_copies, &duplicates,
+                            &out_of_order, &rate_limited_ns}) {
+    c->Reset();
+  }
+}
+
 absl::StatusOr<std::unique_ptr<PipeEngine>> PipeEngine::Create(
     const EngineOptions& options, DataPorts& ports, std::function<void(uint32_t)> ring_app) {
   if (options.max_pipes == 0 || options.max_pipes > kMaxPipeId) {
@@ -142,6 +151,7 @@ void PipeEngine::Open(const EngineCommand& c, uint64_t now_ns) {
   s.config = c.config;
   s.allowance = 0;
   s.bucket.reset();
+  s.counters.Reset();
   ApplyRate(s, now_ns);
   s.held_until_ns = 0;
   s.next_sequence = 1;

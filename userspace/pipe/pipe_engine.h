@@ -76,6 +76,7 @@ struct SlotCounters {
   RelaxedCounter dropped_rx_full, dropped_no_route, dropped_too_large, dropped_no_buffer;
   RelaxedCounter degraded_copies, duplicates, out_of_order, rate_limited_ns;
   PipeCounters Snapshot() const;
+  void Reset();  // worker: a slot opened again starts from zero
 };
 
 // Frames that reached no pipe, and the engine's own trouble.

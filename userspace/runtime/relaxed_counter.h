@@ -15,6 +15,8 @@ class RelaxedCounter {
     v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   uint64_t Get() const { return v_.load(std::memory_order_relaxed); }
+  // By the writer only (a slot that starts a new life).
+  void Reset() { v_.store(0, std::memory_order_relaxed); }
 
  private:
   std::atomic<uint64_t> v_{0};
