@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/protocol_limits.h"
+
 namespace dmpd {
 namespace {
 
@@ -70,6 +72,26 @@ NodeView NodeViewFromSample(const monitor::NodeSample& s) {
     out.util_ppm = Ppm(p.utilisation_ratio);
     out.loss_ppm = Ppm(p.loss_ratio);
     out.load_ppm = Ppm(p.load);
+  }
+  // MON-4: the pipes, so the whole cluster's view has them (Fig. 3's p… group).
+  for (const monitor::PipeSample& p : s.pipes) {
+    if (v.pipes.size() == kMaxNodePipes) break;
+    PipeInfo& out = v.pipes.emplace_back();
+    out.id = static_cast<uint16_t>(p.id);
+    out.state = static_cast<uint8_t>(p.state == "open"        ? kPipeOpen
+                                     : p.state == "throttled" ? kPipeThrottled
+                                                              : kPipeClosed);
+    out.priority = static_cast<uint8_t>(p.priority);
+    out.buffer_bytes = p.capacity_bytes;
+    out.fill_bytes = p.fill_bytes;
+    namespace P = monitor::PipeCounter;
+    auto bits = [](const std::optional<double>& bytes_per_s) -> std::optional<uint64_t> {
+      if (!bytes_per_s) return std::nullopt;
+      return static_cast<uint64_t>(*bytes_per_s * 8);
+    };
+    out.tx_bps = bits(p.counters.per_second[P::tx_bytes]);
+    out.rx_bps = bits(p.counters.per_second[P::rx_bytes]);
+    out.drops = p.counters.total[P::dropped_messages];
   }
   return v;
 }

@@ -425,7 +425,9 @@ std::vector<monitor::PipeStats> PipeService::PipeSnapshot() const {
     monitor::PipeStats p;
     p.id = s.config.pipe;
     p.name = absl::StrCat("pipe", s.config.pipe);
-    p.state = s.state == SlotState::kOpen ? "open" : "closing";
+    p.state = s.state != SlotState::kOpen   ? "closing"
+              : feedback_.allowance(i) ? "throttled"  // held back by feedback (PIPE-3)
+                                       : "open";
     p.priority = s.config.priority;
     p.capacity_bytes = 2 * s.layout.ring_capacity;
     if (s.state == SlotState::kOpen) {
