@@ -106,6 +106,15 @@ void PipeService::Accept() {
       ++stats_.sessions_refused;
       continue;
     }
+    // Bounded like every other thing a client can make us hold (REL-5): a session costs a
+    // descriptor, so at most two a pipe slot.
+    if (sessions_.size() >= std::max<size_t>(16, 2 * slots_.size())) {
+      ++stats_.sessions_refused;
+      (void)SendWithFds(fd.get(), pipe::EncodeReply(pipe::ErrorReply{absl::ResourceExhaustedError(
+                                      "too many application sessions on this node")}),
+                        {});
+      continue;
+    }
     const int raw = fd.get();
     if (!loop_.Watch(raw, EPOLLIN, [this, raw](uint32_t events) { OnSession(raw, events); }).ok()) {
       ++stats_.sessions_refused;

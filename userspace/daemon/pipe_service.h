@@ -32,7 +32,7 @@ namespace dmpd {
 struct PipeServiceStats {
   uint64_t sessions_opened = 0;
   uint64_t sessions_closed = 0;
-  uint64_t sessions_refused = 0;   // accept failed or the peer could not be identified
+  uint64_t sessions_refused = 0;   // over the limit (2 a pipe slot), or unidentifiable
   uint64_t pipes_opened = 0;
   uint64_t pipes_closed = 0;       // by the application
   uint64_t pipes_reclaimed = 0;    // its application went away without closing
