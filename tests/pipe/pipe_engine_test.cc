@@ -8,113 +8,20 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <deque>
-#include <memory>
 #include <numeric>
 #include <set>
 #include <vector>
 
 #include "common/frame_header.h"
+#include "tests/pipe/engine_test_support.h"
 
 namespace dmpd::pipe {
 namespace {
 
-constexpr uint32_t kCluster = 7;
-constexpr uint16_t kEthertype = 0x88B5;
-
-// Ports whose frames land in a queue; Deliver() hands them to the other engine.
-class MemoryPorts final : public DataPorts {
- public:
-  MemoryPorts(uint8_t node, size_t ports) : up_(ports, true), node_(node) {}
-  size_t port_count() const override { return up_.size(); }
-  bool up(size_t port) const override { return up_[port]; }
-  MacAddress mac(size_t port) const override {
-    return {0x02, 0, 0, 0, node_, static_cast<uint8_t>(port)};
-  }
-  std::span<uint8_t> Begin(size_t port, size_t len) override {
-    if (no_buffers_) return {};
-    pending_.assign(len, 0);
-    pending_port_ = port;
-    return pending_;
-  }
-  void Commit(size_t port) override { sent_.push_back({port, pending_}); }
-
-  struct Sent {
-    size_t port;
-    std::vector<uint8_t> frame;
-  };
-  std::deque<Sent>& sent() { return sent_; }
-  void set_up(size_t port, bool up) { up_[port] = up; }
-  void set_no_buffers(bool v) { no_buffers_ = v; }
-
- private:
-  std::vector<bool> up_;
-  uint8_t node_;
-  bool no_buffers_ = false;
-  std::vector<uint8_t> pending_;
-  size_t pending_port_ = 0;
-  std::deque<Sent> sent_;
-};
-
-// One pipe's two rings in aligned heap memory, with the application's ends attached.
-struct AppPipe {
-  explicit AppPipe(uint64_t buffer = 1 << 20) {
-    const RegionLayout l = LayoutFor(buffer, kMaxRingMessage);
-    bytes = l.total_bytes;
-    memory.reset(static_cast<std::byte*>(std::aligned_alloc(4096, bytes)));
-    region.tx = memory.get();
-    region.tx_bytes = l.ring_region_bytes;
-    region.rx = memory.get() + l.rx_offset;
-    region.rx_bytes = l.ring_region_bytes;
-    EXPECT_TRUE(InitialiseMessageRing(region.tx, region.tx_bytes).ok());
-    EXPECT_TRUE(InitialiseMessageRing(region.rx, region.rx_bytes).ok());
-    tx.emplace(*MessageRingProducer::Attach(region.tx, region.tx_bytes));
-    rx.emplace(*MessageRingConsumer::Attach(region.rx, region.rx_bytes));
-  }
-  struct Free {
-    void operator()(std::byte* p) const { std::free(p); }
-  };
-  std::unique_ptr<std::byte, Free> memory;
-  size_t bytes = 0;
-  PipeRegion region;
-  std::optional<MessageRingProducer> tx;
-  std::optional<MessageRingConsumer> rx;
-};
-
-struct Node {
-  Node(uint16_t number, size_t ports) : ports(static_cast<uint8_t>(number), ports) {
-    EngineOptions o;
-    o.node = number;
-    o.cluster_id = kCluster;
-    o.ethertype = kEthertype;
-    o.max_pipes = 8;
-    engine = *PipeEngine::Create(o, this->ports, [this](uint32_t slot) { rung.push_back(slot); });
-  }
-  void Open(uint32_t slot, uint16_t pipe, AppPipe& app, uint8_t copies = 1, uint64_t rate = 0) {
-    EngineCommand c;
-    c.op = EngineCommand::Op::kOpen;
-    c.slot = slot;
-    c.config.pipe = pipe;
-    c.config.copies = copies;
-    c.config.rate_bytes_per_s = rate;
-    c.config.burst_bytes = rate;
-    c.region = app.region;
-    engine->Apply(c, now);
-  }
-  void RouteTo(const Node& other) {
-    EngineCommand c;
-    c.op = EngineCommand::Op::kSetRoute;
-    c.route_node = static_cast<uint16_t>(other.ports.mac(0)[4]);
-    c.route_ports = static_cast<uint8_t>(other.ports.port_count());
-    for (size_t p = 0; p < other.ports.port_count(); ++p) c.route_macs[p] = other.ports.mac(p);
-    engine->Apply(c, now);
-  }
-  MemoryPorts ports;
-  std::unique_ptr<PipeEngine> engine;
-  std::vector<uint32_t> rung;
-  uint64_t now = 1'000'000;
-};
+using test_support::AppPipe;
+using test_support::MemoryPorts;
+using test_support::To;
+using Node = test_support::EngineNode<MemoryPorts>;
 
 // Moves every frame node `a` sent into node `b`; returns how many.
 size_t Carry(Node& a, Node& b) {
@@ -147,14 +54,6 @@ std::vector<Got> Drain(AppPipe& app) {
   }
   app.rx->Release();
   return out;
-}
-
-MessageMeta To(uint16_t node, uint16_t pipe, uint16_t type = 5) {
-  MessageMeta m;
-  m.node = node;
-  m.pipe = pipe;
-  m.type = type;
-  return m;
 }
 
 class PipeEngineTest : public ::testing::Test {
