@@ -107,8 +107,10 @@ struct AppPipe {
 // a simulated clock and the slots whose application it rang.
 template <typename Ports>
 struct EngineNode {
-  EngineNode(uint16_t number, size_t port_count) : ports(static_cast<uint8_t>(number), port_count) {
+  EngineNode(uint16_t number, size_t port_count, uint32_t window_frames = EngineOptions{}.window_frames)
+      : ports(static_cast<uint8_t>(number), port_count) {
     EngineOptions o;
+    o.window_frames = window_frames;
     o.node = number;
     o.cluster_id = kCluster;
     o.ethertype = kEthertype;

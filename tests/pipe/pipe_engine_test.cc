@@ -185,5 +185,86 @@ TEST_F(PipeEngineTest, ClosingReleasesTheRegionAndStopsDelivery) {
   EXPECT_EQ(n2.engine->counters().no_pipe.Get(), 1u);
 }
 
+// Flow control: a sender holds at `window` frames in flight to a node until that node
+// credits what it took off the wire; the held message stays in its ring (which fills, so
+// the application sees kRingFull) and goes first once credit comes; no credit for the
+// timeout writes the window off.
+TEST(PipeEngineFlowControl, TheWindowHoldsASenderUntilTheReceiverCredits) {
+  Node n1(1, 2, /*window_frames=*/8), n2(2, 2, 8);
+  n1.RouteTo(n2);
+  n2.RouteTo(n1);
+  AppPipe a, b;
+  n1.Open(0, 10, a);
+  n2.Open(0, 20, b);
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  EXPECT_EQ(n1.ports.sent().size(), 8u);  // the window
+  EXPECT_GE(n1.engine->counters().window_stalls.Get(), 1u);
+  n1.engine->PollTx(n1.now);
+  EXPECT_EQ(n1.ports.sent().size(), 8u);  // still held: no credit yet
+  EXPECT_GT(a.tx->FillBytes(), 0u);      // nothing released while a message is held
+  Carry(n1, n2);
+  n2.engine->PollTx(n2.now);  // its burst is over: it credits the 8 frames at once
+  EXPECT_EQ(n2.engine->counters().credits_sent.Get(), 1u);
+  Carry(n2, n1);
+  EXPECT_EQ(n1.engine->counters().credits_received.Get(), 1u);
+  size_t delivered = Drain(b).size();
+  for (int round = 0; round < 5 && delivered < 20; ++round) {
+    n1.now += 1'000'000;  // a credit is due again after credit_every_ns
+    n2.now += 1'000'000;
+    n1.engine->PollTx(n1.now);
+    Carry(n1, n2);
+    n2.engine->PollTx(n2.now);
+    Carry(n2, n1);
+    delivered += Drain(b).size();
+  }
+  EXPECT_EQ(delivered, 20u);
+  EXPECT_EQ(n2.engine->slot_counters(0).received_messages.Get(), 20u);
+  EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 0u);
+}
+
+TEST(PipeEngineFlowControl, NoCreditForTheTimeoutWritesTheWindowOff) {
+  Node n1(1, 2, /*window_frames=*/4), n2(2, 2, 4);
+  n1.RouteTo(n2);
+  AppPipe a;
+  n1.Open(0, 10, a);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  EXPECT_EQ(n1.ports.sent().size(), 4u);
+  n1.ports.sent().clear();  // lost on the wire: no credit will come
+  n1.engine->PollTx(n1.now + 1'000'000);
+  EXPECT_TRUE(n1.ports.sent().empty());
+  n1.engine->PollTx(n1.now + 25'000'000);  // past the 20 ms timeout
+  EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 1u);
+  EXPECT_EQ(n1.ports.sent().size(), 4u);
+}
+
+TEST(PipeEngineFlowControl, AMessageLargerThanTheWindowGoesAlone) {
+  Node n1(1, 2, /*window_frames=*/4), n2(2, 2, 4);
+  n1.RouteTo(n2);
+  n2.RouteTo(n1);
+  AppPipe a, b;
+  n1.Open(0, 10, a);
+  n2.Open(0, 20, b);
+  ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(65536, 2)), PushStatus::kOk);  // 45 frames
+  n1.engine->PollTx(n1.now);
+  Carry(n1, n2);
+  ASSERT_EQ(Drain(b).size(), 1u);
+}
+
+TEST(PipeEngineFlowControl, CreditsComeOnlyForNodesWithARoute) {
+  Node n1(1, 2), n2(2, 2);
+  n1.RouteTo(n2);  // n2 has no route back: it cannot credit, and keeps no peer for n1
+  AppPipe a, b;
+  n1.Open(0, 10, a);
+  n2.Open(0, 20, b);
+  ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  Carry(n1, n2);
+  n2.engine->PollTx(n2.now);
+  EXPECT_EQ(n2.engine->counters().credits_sent.Get(), 0u);
+  EXPECT_EQ(Drain(b).size(), 1u);
+}
+
 }  // namespace
 }  // namespace dmpd::pipe

@@ -155,6 +155,7 @@ void PipeEngine::Open(const EngineCommand& c, uint64_t now_ns) {
   ApplyRate(s, now_ns);
   s.held_until_ns = 0;
   s.next_sequence = 1;
+  s.pending.reset();
   s.open = true;
   slot_of_pipe_[c.config.pipe] = static_cast<int32_t>(c.slot);
 }
@@ -182,6 +183,7 @@ void PipeEngine::Close(uint32_t slot) {
   if (s.open) {
     (void)scheduler_.Remove(slot);
     slot_of_pipe_[s.config.pipe] = -1;
+    s.pending.reset();
     s.tx.reset();
     s.rx.reset();
     s.bucket.reset();
@@ -199,6 +201,7 @@ uint32_t PipeEngine::PollTx(uint64_t now_ns) {
     port_starved_[p] = 0;
     if (ports_.up(p)) up_ports_.push_back(p);
   }
+  FlushCredits(now_ns);
   for (uint32_t i = 0; i < options_.max_pipes; ++i) {
     Slot& s = slots_[i];
     if (s.open && now_ns >= s.held_until_ns && s.tx->FillBytes() > 0) scheduler_.MarkReady(i, now_ns);
@@ -215,6 +218,11 @@ uint32_t PipeEngine::PollTx(uint64_t now_ns) {
 uint32_t PipeEngine::DrainPipe(uint32_t slot, uint64_t now_ns) {
   Slot& s = slots_[slot];
   uint32_t taken = 0;
+  if (s.pending) {  // the message held for credit goes first, or nothing does
+    if (!SendMessage(slot, *s.pending, now_ns)) return 0;
+    s.pending.reset();
+    ++taken;
+  }
   MessageView m;
   while (taken < options_.burst) {
     const ReadStatus st = s.tx->TryRead(&m);
@@ -227,28 +235,34 @@ uint32_t PipeEngine::DrainPipe(uint32_t slot, uint64_t now_ns) {
       const uint64_t wait = s.bucket->NanosUntil(1, now_ns);
       s.held_until_ns = wait == UINT64_MAX ? now_ns : now_ns + wait;
       s.counters.rate_limited_ns.Add(wait == UINT64_MAX ? 0 : wait);
-      SendMessage(slot, m);
+      if (!SendMessage(slot, m, now_ns)) s.pending = m;
       ++taken;
       break;
     }
-    SendMessage(slot, m);
+    if (!SendMessage(slot, m, now_ns)) {
+      s.pending = m;  // held for credit, unreleased
+      counters_.window_stalls.Add();
+      break;
+    }
     ++taken;
   }
-  if (taken > 0 && s.tx->Release()) ring_app_(slot);  // the application waits for room
+  // Released only with nothing held: the held message lives in the ring.
+  if (taken > 0 && !s.pending && s.tx->Release()) ring_app_(slot);
   return taken;
 }
 
-void PipeEngine::SendMessage(uint32_t slot, const MessageView& m) {
+bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_ns) {
   Slot& s = slots_[slot];
-  const uint64_t sequence = s.next_sequence++;
   if (m.meta.type > 0xFF || m.payload.size() > max_message() || m.payload.empty()) {
+    ++s.next_sequence;
     s.counters.dropped_too_large.Add();
-    return;
+    return true;
   }
   auto route = routes_.find(m.meta.node);
   if (route == routes_.end()) {
+    ++s.next_sequence;
     s.counters.dropped_no_route.Add();
-    return;
+    return true;
   }
   DataHeader h;
   h.src_node = options_.node;
@@ -257,14 +271,21 @@ void PipeEngine::SendMessage(uint32_t slot, const MessageView& m) {
   h.dst_pipe = m.meta.pipe;
   h.type = static_cast<uint8_t>(m.meta.type);
   h.flags = s.config.copies > 1 ? DMPD_DATA_F_MULTI_SEND : 0;
-  h.sequence = static_cast<uint32_t>(sequence);
   const lb::BalanceKey key{h.src_node, h.dst_node, h.src_pipe, h.dst_pipe, h.type};
   std::array<PortChoice, 4> choices;
   const size_t n = chooser_.Choose(key, route->second, up_ports_, s.config.copies, choices);
   if (n == 0) {
+    ++s.next_sequence;
     s.counters.dropped_no_route.Add();
-    return;
+    return true;
   }
+  const size_t chunk = options_.mtu - kSegmentOverhead;
+  const bool one_frame = kFrameHeaderLen + kDataHeaderLen + m.payload.size() <= options_.mtu;
+  const uint64_t frames = n * (one_frame ? 1 : (m.payload.size() + chunk - 1) / chunk);
+  Peer& peer = peers_[m.meta.node];
+  if (!WindowAllows(peer, frames, now_ns)) return false;
+  const uint64_t sequence = s.next_sequence++;
+  h.sequence = static_cast<uint32_t>(sequence);
   if (n < s.config.copies) s.counters.degraded_copies.Add();
   const std::span<const uint8_t> payload(reinterpret_cast<const uint8_t*>(m.payload.data()),
                                          m.payload.size());
@@ -273,14 +294,83 @@ void PipeEngine::SendMessage(uint32_t slot, const MessageView& m) {
   for (size_t i = 0; i < n; ++i) {
     const size_t frames = SendCopy(choices[i], h, payload, message_id);
     s.counters.sent_frames.Add(frames);
+    peer.sent += frames;
     sent += frames > 0 ? 1 : 0;
   }
   if (sent == 0) {
     s.counters.dropped_no_buffer.Add();
-    return;
+    return true;
   }
   s.counters.sent_messages.Add();
   s.counters.sent_bytes.Add(payload.size());
+  return true;
+}
+
+// --- flow control --------------------------------------------------------------------------
+
+bool PipeEngine::WindowAllows(Peer& p, uint64_t frames, uint64_t now_ns) {
+  if (options_.window_frames == 0) return true;
+  const uint64_t gone = p.acked + p.written_off;
+  const uint64_t in_flight = p.sent > gone ? p.sent - gone : 0;
+  // A message larger than the whole window goes when nothing else is in flight.
+  if (in_flight == 0 || in_flight + frames <= options_.window_frames) {
+    p.stalled_since_ns = 0;
+    return true;
+  }
+  if (p.stalled_since_ns == 0) {
+    p.stalled_since_ns = now_ns;
+    return false;
+  }
+  if (now_ns - p.stalled_since_ns < options_.credit_timeout_ns) return false;
+  // No credit for that long: the frames in flight, or the credits, were lost. Write the
+  // window off rather than stall the pipe for ever.
+  counters_.credit_timeouts.Add();
+  p.written_off += in_flight;
+  p.stalled_since_ns = 0;
+  return true;
+}
+
+void PipeEngine::FlushCredits(uint64_t now_ns) {
+  const bool burst_over = !data_this_poll_;
+  data_this_poll_ = false;
+  for (auto& [node, p] : peers_) {
+    if (p.received == p.credited) continue;
+    // Every credit_every_frames, or credit_every_ns; when a burst is over, after half
+    // that (the end of a transfer is not held for long, and a receiver that polls in
+    // small bursts does not send a credit a poll).
+    const uint64_t since = now_ns - p.credited_ns;
+    const bool due = p.received - p.credited >= options_.credit_every_frames ||
+                     since >= options_.credit_every_ns ||
+                     (burst_over && since >= options_.credit_every_ns / 2);
+    if (!due || up_ports_.empty()) continue;
+    auto route = routes_.find(node);
+    if (route == routes_.end() || route->second.count == 0) continue;
+    DataHeader h;
+    h.src_node = options_.node;
+    h.dst_node = node;
+    h.flags = DMPD_DATA_F_CREDIT;
+    uint8_t count[8];
+    StoreBe64(count, p.received);
+    const PortChoice to{up_ports_[node % up_ports_.size()], route->second.macs[0]};
+    if (SendCopy(to, h, count, 0) == 0) continue;  // no buffer: the next poll
+    counters_.credits_sent.Add();
+    p.credited = p.received;
+    p.credited_ns = now_ns;
+  }
+}
+
+void PipeEngine::OnCredit(const DataHeader& h, std::span<const uint8_t> payload) {
+  if (payload.size() < 8 || h.dst_node != options_.node) {
+    counters_.bad_data.Add();
+    return;
+  }
+  counters_.credits_received.Add();
+  Peer& p = peers_[h.src_node];
+  const uint64_t acked = LoadBe64(payload.data());
+  if (acked > p.acked) {  // cumulative: a late or repeated credit changes nothing
+    p.acked = acked;
+    p.stalled_since_ns = 0;
+  }
 }
 
 size_t PipeEngine::SendCopy(const PortChoice& to, const DataHeader& h,
@@ -340,6 +430,14 @@ void PipeEngine::OnDataFrame(size_t port, const FrameHeader& header,
     counters_.bad_data.Add();
     return;
   }
+  data_this_poll_ = true;
+  if (v->header.flags & DMPD_DATA_F_CREDIT) {
+    OnCredit(v->header, v->payload);
+    return;
+  }
+  // What we credit it with, whatever becomes of the frame. Only nodes we have a route to
+  // (data frames are not signed: a forged src_node must not grow the table).
+  if (routes_.contains(v->header.src_node)) ++peers_[v->header.src_node].received;
   if (!(v->header.flags & DMPD_DATA_F_SEGMENT)) {
     Deliver(v->header, v->payload);
     return;

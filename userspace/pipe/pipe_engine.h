@@ -60,6 +60,14 @@ struct EngineOptions {
   uint32_t dedup_keys = 4096;  // (src node, src pipe) pairs tracked for k-copy delivery
   uint32_t burst = 32;         // messages taken from one pipe per pick
   uint32_t picks_per_poll = 8;
+  // Flow control between two nodes: at most this many of our data frames in flight to one
+  // node (sent, not yet credited by it); 0 turns it off. Below the receiver's socket ring
+  // (4096), so a receiving worker that falls behind holds its senders back instead of
+  // dropping their frames.
+  uint32_t window_frames = 1024;
+  uint32_t credit_every_frames = 128;     // the receiver credits after this many frames,
+  uint64_t credit_every_ns = 200'000;     // or this long (half of it when its burst ends)
+  uint64_t credit_timeout_ns = 20'000'000;  // a window full this long: the rest is lost
 };
 
 // A pipe's shared memory, mapped by the daemon.
@@ -86,6 +94,10 @@ struct SlotCounters {
   X(reassembly_dropped, "segments the reassembler refused (limits, conflicts)")           \
   X(messages_reassembled, "messages rebuilt from segments")                               \
   X(tx_corrupt_ring, "records an application's tx ring could not give (ring broken)")     \
+  X(window_stalls, "times a pipe waited for a node's credit (flow control)")               \
+  X(credit_timeouts, "windows given up for lost after credit_timeout_ns")                  \
+  X(credits_sent, "credit frames sent to senders")                                         \
+  X(credits_received, "credit frames received from receivers")                             \
   X(commands, "open, reconfigure, close and route changes applied")
 
 struct EngineCounters {
@@ -152,6 +164,9 @@ class PipeEngine {
     uint64_t allowance = 0;             // PIPE-3, bytes/s; 0: none
     uint64_t held_until_ns = 0;  // the bucket holds the ring back until then
     uint64_t next_sequence = 1;
+    // Read from the tx ring but held for a node's credit; the ring is not released while it
+    // waits, so a blocked sender fills its ring and the application sees kRingFull.
+    std::optional<MessageView> pending;
     SlotCounters counters;
     std::atomic<uint64_t> closed{0};  // generations closed so far
   };
@@ -163,8 +178,22 @@ class PipeEngine {
   // The bucket for the lower of the pipe's threshold and its allowance.
   void ApplyRate(Slot& s, uint64_t now_ns);
   uint32_t DrainPipe(uint32_t slot, uint64_t now_ns);
-  // Sends one message on the ports chosen for it (each copy counted on its own).
-  void SendMessage(uint32_t slot, const MessageView& m);
+  // Flow control with one other node (frames counted both ways).
+  struct Peer {
+    uint64_t sent = 0;            // our data frames sent to it
+    uint64_t acked = 0;           // its count of our frames, from its last credit
+    uint64_t written_off = 0;     // frames given up for lost when the window timed out
+    uint64_t stalled_since_ns = 0;
+    uint64_t received = 0;        // its data frames we took off the wire
+    uint64_t credited = 0;        // what our last credit to it said
+    uint64_t credited_ns = 0;
+  };
+  // Sends one message on the ports chosen for it (each copy counted on its own); false when
+  // the destination's window has no room (nothing sent, try again later).
+  bool SendMessage(uint32_t slot, const MessageView& m, uint64_t now_ns);
+  bool WindowAllows(Peer& p, uint64_t frames, uint64_t now_ns);
+  void FlushCredits(uint64_t now_ns);
+  void OnCredit(const DataHeader& h, std::span<const uint8_t> payload);
   // One copy, segmented when larger than a frame; the frames it took, 0 when the port had
   // no buffer.
   size_t SendCopy(const PortChoice& to, const DataHeader& h, std::span<const uint8_t> payload,
@@ -179,6 +208,8 @@ class PipeEngine {
   std::unique_ptr<Slot[]> slots_;
   std::array<int32_t, 0x10000> slot_of_pipe_;  // pipe id → slot, -1: not open
   absl::flat_hash_map<uint16_t, Route> routes_;
+  absl::flat_hash_map<uint16_t, Peer> peers_;
+  bool data_this_poll_ = false;  // a data frame arrived since the last PollTx
   HashPortChooser chooser_;
   std::vector<size_t> up_ports_;  // refreshed every poll
   Reassembler reassembler_;
