@@ -106,9 +106,9 @@ DMPD_SHARED_ASSERT(sizeof(struct dmpd_data_hdr) == 16, "dmpd_data_hdr layout");
 #define DMPD_DATA_F_SEGMENT 0x02    /* after this header a struct dmpd_segment_hdr: one piece of a
                                      * message larger than a frame (message_id numbers the
                                      * sender node's segmented messages) */
-#define DMPD_DATA_F_CREDIT 0x04     /* flow control: no message; the payload is a u64 (BE), the
-                                     * data frames the sender (src_node) has received from
-                                     * dst_node so far */
+#define DMPD_DATA_F_CREDIT 0x04     /* flow control: no message; the payload is two u64 (BE):
+                                     * the data frames, and their payload bytes, the sender
+                                     * (src_node) has received from dst_node so far */
 
 /* Every control payload is a sequence of TLVs (common/tlv_types.h has the registry). */
 struct dmpd_tlv_hdr {

@@ -145,8 +145,13 @@ TEST_F(PipeEngineTest, WhatCannotBeSentIsNamedInACounter) {
   EXPECT_EQ(n1.engine->slot_counters(0).sent_messages.Get(), 0u);
 }
 
-TEST_F(PipeEngineTest, AFullRxRingIsACountedDropOnThatPipe) {
-  AppPipe small(1);  // the smallest rings: room for a few largest messages
+// Without flow control (window 0), a full rx ring is a counted drop on that pipe.
+TEST(PipeEngineRxFull, WithoutFlowControlAFullRingIsACountedDrop) {
+  Node n1(1, 2, /*window_frames=*/0), n2(2, 2, 0);
+  n1.RouteTo(n2);
+  n2.RouteTo(n1);
+  AppPipe a, small(1);  // the smallest rings: room for a few largest messages
+  n1.Open(0, 10, a);
   n2.Open(4, 22, small);
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(a.tx->TryPush(To(2, 22), Bytes(65536, 1)), PushStatus::kOk);
@@ -157,6 +162,28 @@ TEST_F(PipeEngineTest, AFullRxRingIsACountedDropOnThatPipe) {
   EXPECT_GE(c.dropped_rx_full.Get(), 1u);
   EXPECT_EQ(c.received_messages.Get() + c.dropped_rx_full.Get(), 5u);
   EXPECT_EQ(Drain(small).size(), c.received_messages.Get());
+}
+
+// With it, the receiver credits only what the destination ring has room for: a slow
+// application holds its sender back, and nothing is lost.
+TEST_F(PipeEngineTest, ASlowApplicationHoldsItsSenderBackInsteadOfLosing) {
+  AppPipe small(1);
+  n2.Open(4, 22, small);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 22), Bytes(65536, 1)), PushStatus::kOk);
+  size_t delivered = 0;
+  for (int round = 0; round < 20 && delivered < 5; ++round) {
+    n1.now += 1'000'000;
+    n2.now += 1'000'000;
+    n1.engine->PollTx(n1.now);
+    Carry(n1, n2);
+    n2.engine->PollTx(n2.now);
+    Carry(n2, n1);
+    if (round % 3 == 2) delivered += Drain(small).size();  // the application reads now and then
+  }
+  delivered += Drain(small).size();
+  EXPECT_EQ(delivered, 5u);
+  EXPECT_EQ(n2.engine->slot_counters(4).dropped_rx_full.Get(), 0u);
+  EXPECT_GT(n2.engine->counters().credits_deferred.Get(), 0u);
 }
 
 TEST_F(PipeEngineTest, AThresholdHoldsThePipeToItsRate) {

@@ -281,9 +281,11 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   }
   const size_t chunk = options_.mtu - kSegmentOverhead;
   const bool one_frame = kFrameHeaderLen + kDataHeaderLen + m.payload.size() <= options_.mtu;
-  const uint64_t frames = n * (one_frame ? 1 : (m.payload.size() + chunk - 1) / chunk);
+  const uint64_t per_copy = one_frame ? 1 : (m.payload.size() + chunk - 1) / chunk;
+  const uint64_t header_bytes = kDataHeaderLen + (one_frame ? 0 : kSegmentHeaderLen);
+  const Volume need{n * per_copy, n * (m.payload.size() + per_copy * header_bytes)};
   Peer& peer = peers_[m.meta.node];
-  if (!WindowAllows(peer, frames, now_ns)) return false;
+  if (!WindowAllows(peer, need, now_ns)) return false;
   const uint64_t sequence = s.next_sequence++;
   h.sequence = static_cast<uint32_t>(sequence);
   if (n < s.config.copies) s.counters.degraded_copies.Add();
@@ -294,7 +296,10 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   for (size_t i = 0; i < n; ++i) {
     const size_t frames = SendCopy(choices[i], h, payload, message_id);
     s.counters.sent_frames.Add(frames);
-    peer.sent += frames;
+    if (frames > 0) {
+      peer.sent.frames += per_copy;
+      peer.sent.bytes += m.payload.size() + per_copy * header_bytes;
+    }
     sent += frames > 0 ? 1 : 0;
   }
   if (sent == 0) {
@@ -308,12 +313,16 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
 
 // --- flow control --------------------------------------------------------------------------
 
-bool PipeEngine::WindowAllows(Peer& p, uint64_t frames, uint64_t now_ns) {
+bool PipeEngine::WindowAllows(Peer& p, const Volume& next, uint64_t now_ns) {
   if (options_.window_frames == 0) return true;
-  const uint64_t gone = p.acked + p.written_off;
-  const uint64_t in_flight = p.sent > gone ? p.sent - gone : 0;
+  auto in_flight = [&p](uint64_t Volume::*v) {
+    const uint64_t gone = p.acked.*v + p.written_off.*v;
+    return p.sent.*v > gone ? p.sent.*v - gone : 0;
+  };
+  const uint64_t frames = in_flight(&Volume::frames), bytes = in_flight(&Volume::bytes);
   // A message larger than the whole window goes when nothing else is in flight.
-  if (in_flight == 0 || in_flight + frames <= options_.window_frames) {
+  if (frames == 0 || (frames + next.frames <= options_.window_frames &&
+                      bytes + next.bytes <= options_.window_bytes)) {
     p.stalled_since_ns = 0;
     return true;
   }
@@ -325,7 +334,8 @@ bool PipeEngine::WindowAllows(Peer& p, uint64_t frames, uint64_t now_ns) {
   // No credit for that long: the frames in flight, or the credits, were lost. Write the
   // window off rather than stall the pipe for ever.
   counters_.credit_timeouts.Add();
-  p.written_off += in_flight;
+  p.written_off.frames += frames;
+  p.written_off.bytes += bytes;
   p.stalled_since_ns = 0;
   return true;
 }
@@ -334,23 +344,33 @@ void PipeEngine::FlushCredits(uint64_t now_ns) {
   const bool burst_over = !data_this_poll_;
   data_this_poll_ = false;
   for (auto& [node, p] : peers_) {
-    if (p.received == p.credited) continue;
+    if (p.received.frames == p.credited.frames) continue;
     // Every credit_every_frames, or credit_every_ns; when a burst is over, after half
     // that (the end of a transfer is not held for long, and a receiver that polls in
     // small bursts does not send a credit a poll).
     const uint64_t since = now_ns - p.credited_ns;
-    const bool due = p.received - p.credited >= options_.credit_every_frames ||
+    const bool due = p.received.frames - p.credited.frames >= options_.credit_every_frames ||
                      since >= options_.credit_every_ns ||
                      (burst_over && since >= options_.credit_every_ns / 2);
     if (!due || up_ports_.empty()) continue;
     auto route = routes_.find(node);
     if (route == routes_.end() || route->second.count == 0) continue;
+    // Credit only what the destination pipe has room for: a window more must fit its ring,
+    // or a slow application would lose what the window lets through.
+    if (p.last_slot >= 0 && slots_[p.last_slot].open) {
+      const MessageRingProducer& rx = *slots_[p.last_slot].rx;
+      if (rx.FreeBytes() < std::min<uint64_t>(2 * options_.window_bytes, rx.capacity() / 2)) {
+        counters_.credits_deferred.Add();
+        continue;
+      }
+    }
     DataHeader h;
     h.src_node = options_.node;
     h.dst_node = node;
     h.flags = DMPD_DATA_F_CREDIT;
-    uint8_t count[8];
-    StoreBe64(count, p.received);
+    uint8_t count[16];
+    StoreBe64(count, p.received.frames);
+    StoreBe64(count + 8, p.received.bytes);
     const PortChoice to{up_ports_[node % up_ports_.size()], route->second.macs[0]};
     if (SendCopy(to, h, count, 0) == 0) continue;  // no buffer: the next poll
     counters_.credits_sent.Add();
@@ -360,14 +380,14 @@ void PipeEngine::FlushCredits(uint64_t now_ns) {
 }
 
 void PipeEngine::OnCredit(const DataHeader& h, std::span<const uint8_t> payload) {
-  if (payload.size() < 8 || h.dst_node != options_.node) {
+  if (payload.size() < 16 || h.dst_node != options_.node) {
     counters_.bad_data.Add();
     return;
   }
   counters_.credits_received.Add();
   Peer& p = peers_[h.src_node];
-  const uint64_t acked = LoadBe64(payload.data());
-  if (acked > p.acked) {  // cumulative: a late or repeated credit changes nothing
+  const Volume acked{LoadBe64(payload.data()), LoadBe64(payload.data() + 8)};
+  if (acked.frames > p.acked.frames) {  // cumulative: a late or repeated credit changes nothing
     p.acked = acked;
     p.stalled_since_ns = 0;
   }
@@ -437,7 +457,11 @@ void PipeEngine::OnDataFrame(size_t port, const FrameHeader& header,
   }
   // What we credit it with, whatever becomes of the frame. Only nodes we have a route to
   // (data frames are not signed: a forged src_node must not grow the table).
-  if (routes_.contains(v->header.src_node)) ++peers_[v->header.src_node].received;
+  if (routes_.contains(v->header.src_node)) {
+    Peer& p = peers_[v->header.src_node];
+    ++p.received.frames;
+    p.received.bytes += payload.size();
+  }
   if (!(v->header.flags & DMPD_DATA_F_SEGMENT)) {
     Deliver(v->header, v->payload);
     return;
@@ -463,6 +487,7 @@ void PipeEngine::Deliver(const DataHeader& h, std::span<const uint8_t> payload) 
     return;
   }
   Slot& s = slots_[slot];
+  if (auto p = peers_.find(h.src_node); p != peers_.end()) p->second.last_slot = slot;
   const DedupKey key{h.src_node, h.src_pipe};
   const uint64_t sequence = Widen(dedup_.Top(key), h.sequence);
   const DedupVerdict verdict = dedup_.Accept(key, sequence);

@@ -65,6 +65,7 @@ struct EngineOptions {
   // (4096), so a receiving worker that falls behind holds its senders back instead of
   // dropping their frames.
   uint32_t window_frames = 1024;
+  uint64_t window_bytes = 256 * 1024;  // and at most this many bytes (DMPD payload)
   uint32_t credit_every_frames = 128;     // the receiver credits after this many frames,
   uint64_t credit_every_ns = 200'000;     // or this long (half of it when its burst ends)
   uint64_t credit_timeout_ns = 20'000'000;  // a window full this long: the rest is lost
@@ -98,6 +99,7 @@ struct SlotCounters {
   X(credit_timeouts, "windows given up for lost after credit_timeout_ns")                  \
   X(credits_sent, "credit frames sent to senders")                                         \
   X(credits_received, "credit frames received from receivers")                             \
+  X(credits_deferred, "credits held back because the destination pipe's ring was filling")  \
   X(commands, "open, reconfigure, close and route changes applied")
 
 struct EngineCounters {
@@ -179,19 +181,25 @@ class PipeEngine {
   void ApplyRate(Slot& s, uint64_t now_ns);
   uint32_t DrainPipe(uint32_t slot, uint64_t now_ns);
   // Flow control with one other node (frames counted both ways).
+  // Frames and bytes (DMPD payload) counted alike on both sides.
+  struct Volume {
+    uint64_t frames = 0;
+    uint64_t bytes = 0;
+  };
   struct Peer {
-    uint64_t sent = 0;            // our data frames sent to it
-    uint64_t acked = 0;           // its count of our frames, from its last credit
-    uint64_t written_off = 0;     // frames given up for lost when the window timed out
+    Volume sent;                  // our data frames sent to it
+    Volume acked;                 // its count of them, from its last credit
+    Volume written_off;           // given up for lost when the window timed out
     uint64_t stalled_since_ns = 0;
-    uint64_t received = 0;        // its data frames we took off the wire
-    uint64_t credited = 0;        // what our last credit to it said
+    Volume received;              // its data frames we took off the wire
+    Volume credited;              // what our last credit to it said
     uint64_t credited_ns = 0;
+    int32_t last_slot = -1;       // the pipe its last message went to (credit waits for room)
   };
   // Sends one message on the ports chosen for it (each copy counted on its own); false when
   // the destination's window has no room (nothing sent, try again later).
   bool SendMessage(uint32_t slot, const MessageView& m, uint64_t now_ns);
-  bool WindowAllows(Peer& p, uint64_t frames, uint64_t now_ns);
+  bool WindowAllows(Peer& p, const Volume& next, uint64_t now_ns);
   void FlushCredits(uint64_t now_ns);
   void OnCredit(const DataHeader& h, std::span<const uint8_t> payload);
   // One copy, segmented when larger than a frame; the frames it took, 0 when the port had
