@@ -341,17 +341,13 @@ bool PipeEngine::WindowAllows(Peer& p, const Volume& next, uint64_t now_ns) {
 }
 
 void PipeEngine::FlushCredits(uint64_t now_ns) {
-  const bool burst_over = !data_this_poll_;
-  data_this_poll_ = false;
   for (auto& [node, p] : peers_) {
     if (p.received.frames == p.credited.frames) continue;
-    // Every credit_every_frames, or credit_every_ns; when a burst is over, after half
-    // that (the end of a transfer is not held for long, and a receiver that polls in
-    // small bursts does not send a credit a poll).
+    // Every credit_every_frames, or credit_every_ns for the tail of a transfer: a sender
+    // that waits has a window (1024) in flight, so the frame rule fires long before.
     const uint64_t since = now_ns - p.credited_ns;
     const bool due = p.received.frames - p.credited.frames >= options_.credit_every_frames ||
-                     since >= options_.credit_every_ns ||
-                     (burst_over && since >= options_.credit_every_ns / 2);
+                     since >= options_.credit_every_ns;
     if (!due || up_ports_.empty()) continue;
     auto route = routes_.find(node);
     if (route == routes_.end() || route->second.count == 0) continue;
@@ -450,7 +446,6 @@ void PipeEngine::OnDataFrame(size_t port, const FrameHeader& header,
     counters_.bad_data.Add();
     return;
   }
-  data_this_poll_ = true;
   if (v->header.flags & DMPD_DATA_F_CREDIT) {
     OnCredit(v->header, v->payload);
     return;

@@ -67,7 +67,7 @@ struct EngineOptions {
   uint32_t window_frames = 1024;
   uint64_t window_bytes = 256 * 1024;  // and at most this many bytes (DMPD payload)
   uint32_t credit_every_frames = 128;     // the receiver credits after this many frames,
-  uint64_t credit_every_ns = 200'000;     // or this long (half of it when its burst ends)
+  uint64_t credit_every_ns = 1'000'000;   // or this long (the tail of a transfer)
   uint64_t credit_timeout_ns = 20'000'000;  // a window full this long: the rest is lost
 };
 
@@ -217,7 +217,6 @@ class PipeEngine {
   std::array<int32_t, 0x10000> slot_of_pipe_;  // pipe id → slot, -1: not open
   absl::flat_hash_map<uint16_t, Route> routes_;
   absl::flat_hash_map<uint16_t, Peer> peers_;
-  bool data_this_poll_ = false;  // a data frame arrived since the last PollTx
   HashPortChooser chooser_;
   std::vector<size_t> up_ports_;  // refreshed every poll
   Reassembler reassembler_;
