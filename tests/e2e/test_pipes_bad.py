@@ -26,8 +26,10 @@ from pipekit import Receiver, env_for, perf, pipes, send, summary
 def unknown_node(lab, c):
     s = send(lab, 1, 9, 7, "--count", 100, "--size", 64)
     say(f"100 messages to node 9: sender's daemon {s['daemon']}")
-    c.check(s["daemon"]["dropped_no_route"] >= 100,
-            f"node 1 did not count the messages to an unknown node: {s['daemon']}")
+    # dmpd-perf reads the daemon's counters as it closes, possibly before the worker has
+    # taken every message: none may have been sent, and the ones taken are counted.
+    c.check(s["daemon"]["sent_messages"] == 0 and s["daemon"]["dropped_no_route"] > 0,
+            f"node 1 sent to an unknown node, or did not count it: {s['daemon']}")
 
 
 def missing_pipe(lab, c):
