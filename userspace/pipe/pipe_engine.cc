@@ -57,7 +57,8 @@ void SlotCounters::Reset() {
 }
 
 absl::StatusOr<std::unique_ptr<PipeEngine>> PipeEngine::Create(
-    const EngineOptions& options, DataPorts& ports, std::function<void(uint32_t)> ring_app) {
+    const EngineOptions& options, DataPorts& ports, std::function<void(uint32_t)> ring_app,
+    PortChooser* chooser) {
   if (options.max_pipes == 0 || options.max_pipes > kMaxPipeId) {
     return absl::InvalidArgumentError("max_pipes is 1..65534");
   }
@@ -70,16 +71,17 @@ absl::StatusOr<std::unique_ptr<PipeEngine>> PipeEngine::Create(
   if (!scheduler.ok()) return scheduler.status();
   absl::StatusOr<DedupWindow> dedup = DedupWindow::Create(options.dedup_keys);
   if (!dedup.ok()) return dedup.status();
-  return std::unique_ptr<PipeEngine>(new PipeEngine(options, ports, std::move(ring_app),
+  return std::unique_ptr<PipeEngine>(new PipeEngine(options, ports, std::move(ring_app), chooser,
                                                     *std::move(scheduler), *std::move(dedup)));
 }
 
 PipeEngine::PipeEngine(const EngineOptions& options, DataPorts& ports,
-                       std::function<void(uint32_t)> ring_app, PriorityScheduler scheduler,
-                       DedupWindow dedup)
+                       std::function<void(uint32_t)> ring_app, PortChooser* chooser,
+                       PriorityScheduler scheduler, DedupWindow dedup)
     : options_(options),
       ports_(ports),
       ring_app_(std::move(ring_app)),
+      chooser_(chooser != nullptr ? chooser : &default_chooser_),
       scheduler_(std::move(scheduler)),
       dedup_(std::move(dedup)),
       slots_(new Slot[options.max_pipes]),
@@ -201,6 +203,7 @@ uint32_t PipeEngine::PollTx(uint64_t now_ns) {
     port_starved_[p] = 0;
     if (ports_.up(p)) up_ports_.push_back(p);
   }
+  chooser_->Poll();
   FlushCredits(now_ns);
   for (uint32_t i = 0; i < options_.max_pipes; ++i) {
     Slot& s = slots_[i];
@@ -273,7 +276,7 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   h.flags = s.config.copies > 1 ? DMPD_DATA_F_MULTI_SEND : 0;
   const lb::BalanceKey key{h.src_node, h.dst_node, h.src_pipe, h.dst_pipe, h.type};
   std::array<PortChoice, 4> choices;
-  const size_t n = chooser_.Choose(key, route->second, up_ports_, s.config.copies, choices);
+  const size_t n = chooser_->Choose(key, route->second, up_ports_, s.config.copies, choices);
   if (n == 0) {
     ++s.next_sequence;
     s.counters.dropped_no_route.Add();

@@ -124,10 +124,12 @@ struct EngineCommand {
 
 class PipeEngine {
  public:
-  // `ring_app(slot)` wakes the application of that slot (its rx doorbell).
+  // `ring_app(slot)` wakes the application of that slot (its rx doorbell). `chooser` picks
+  // the ports of each message and must outlive the engine; null: HashPortChooser.
   static absl::StatusOr<std::unique_ptr<PipeEngine>> Create(const EngineOptions& options,
                                                             DataPorts& ports,
-                                                            std::function<void(uint32_t)> ring_app);
+                                                            std::function<void(uint32_t)> ring_app,
+                                                            PortChooser* chooser = nullptr);
 
   // Worker: a change from the main lcore. An open whose rings do not attach leaves the slot
   // closed (the daemon validated them before; counted).
@@ -174,7 +176,7 @@ class PipeEngine {
   };
 
   PipeEngine(const EngineOptions& options, DataPorts& ports, std::function<void(uint32_t)> ring_app,
-             PriorityScheduler scheduler, DedupWindow dedup);
+             PortChooser* chooser, PriorityScheduler scheduler, DedupWindow dedup);
   void Open(const EngineCommand& c, uint64_t now_ns);
   void Close(uint32_t slot);
   // The bucket for the lower of the pipe's threshold and its allowance.
@@ -217,7 +219,8 @@ class PipeEngine {
   std::array<int32_t, 0x10000> slot_of_pipe_;  // pipe id → slot, -1: not open
   absl::flat_hash_map<uint16_t, Route> routes_;
   absl::flat_hash_map<uint16_t, Peer> peers_;
-  HashPortChooser chooser_;
+  HashPortChooser default_chooser_;
+  PortChooser* chooser_;  // the caller's, or default_chooser_
   std::vector<size_t> up_ports_;  // refreshed every poll
   Reassembler reassembler_;
   uint32_t message_id_ = 0;  // numbers this node's segmented messages

@@ -38,6 +38,9 @@ class PortChooser {
   virtual size_t Choose(const lb::BalanceKey& key, const Route& route,
                         std::span<const size_t> up_ports, size_t copies,
                         std::span<PortChoice> out) = 0;
+  // Once per worker poll, before the poll's choices: housekeeping that must run on the
+  // worker (a balancer publishing its report), whether messages flow or not.
+  virtual void Poll() {}
 };
 
 class HashPortChooser final : public PortChooser {
