@@ -349,6 +349,61 @@ void PrintPipes(const json& r) {
             << "\n";
 }
 
+std::string Fixed3(const json& v) {
+  return v.is_number() ? absl::StrFormat("%.3f", v.get<double>()) : Text(v);
+}
+
+void PrintLbPorts(const std::string& title, const json& side) {
+  std::cout << title << ": mean load " << Fixed3(Field(side, "mean_load")) << "  s "
+            << Fixed3(Field(side, "stddev")) << "  WL " << Fixed3(Field(side, "wl")) << "\n";
+  dmpd::TextTable t({"PORT", "MAC", "AVAILABLE", "LOAD", "OVERLOADED"});
+  for (const json& p : Field(side, "ports")) {
+    t.Add({Text(Field(p, "port")), Text(Field(p, "mac")),
+           Field(p, "available") == true ? "yes" : "no", Fixed3(Field(p, "load")),
+           Field(p, "overloaded") == true ? "yes" : "no"});
+  }
+  std::cout << t.Render();
+}
+
+void PrintLb(const json& r) {
+  std::cout << "policy " << Text(Field(r, "policy")) << "  criterion "
+            << Text(Field(Field(r, "criterion"), "name")) << "  period " << Text(Field(r, "period"))
+            << "  fallbacks " << Text(Field(r, "fallbacks")) << "\n";
+  if (!r.contains("local")) {
+    std::cout << "(no balancing period yet)\n";
+    return;
+  }
+  const json& c = Field(r, "counters");
+  std::cout << "decisions " << Text(Field(c, "decisions")) << "  new keys "
+            << Text(Field(c, "new_keys")) << "  re-picks " << Text(Field(c, "repicks"))
+            << "  reorders " << Text(Field(c, "reorders")) << "  no send port "
+            << Text(Field(c, "no_send_port")) << "  no receive port "
+            << Text(Field(c, "no_receive_port")) << "\n";
+  PrintLbPorts("local ports", Field(r, "local"));
+  for (const json& d : Field(r, "destinations")) {
+    PrintLbPorts(absl::StrCat("node ", Text(Field(d, "node")), " ports"), d);
+  }
+  std::cout << "active keys " << Text(Field(r, "active_keys_total")) << "\n";
+  dmpd::TextTable t({"SRC NODE", "DST NODE", "SRC PIPE", "DST PIPE", "TYPE", "SEND PORT",
+                     "RECEIVE PORT", "HELD (periods)"});
+  for (const json& k : Field(r, "active_keys")) {
+    t.Add({Text(Field(k, "src_node")), Text(Field(k, "dst_node")), Text(Field(k, "src_pipe")),
+           Text(Field(k, "dst_pipe")), Text(Field(k, "type")), Text(Field(k, "send_port")),
+           Text(Field(k, "receive_port")),
+           absl::StrCat(Text(Field(k, "send_held_periods")), "/",
+                        Text(Field(k, "receive_held_periods")))});
+  }
+  std::cout << t.Render();
+}
+
+void PrintPortBandwidth(const json& r) {
+  const json& mbps = Field(r, "bandwidth_mbps");
+  std::cout << "port " << Text(Field(r, "port")) << ": bandwidth "
+            << (mbps.is_number() ? Text(mbps) + " Mbit/s, set by hand"
+                                 : std::string("from the link speed or the configuration"))
+            << "\n";
+}
+
 struct Command {
   const char* name;
   const char* operands;  // for the usage text
@@ -377,6 +432,11 @@ const std::vector<Command>& Commands() {
       {"join", "", "rejoin the cluster after `leave`", 0, 0, PrintJoin},
       {"pipes", "", "every open pipe: owner, priority, k, rate, rings, traffic and drops", 0, 0,
        PrintPipes},
+      {"lb", "", "the load balancer: port loads, WL, re-picks, reorders, ports per active key",
+       0, 0, PrintLb},
+      {"port-bandwidth", "PORT MBPS|default",
+       "a port's bandwidth for utilisation (eq. 3), over its link speed", 2, 2,
+       PrintPortBandwidth},
   };
   return kCommands;
 }

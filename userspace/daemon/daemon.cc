@@ -62,9 +62,13 @@ absl::Status Daemon::Start() {
   auto object = SteerObjectFile::Create();
   if (!object.ok()) return object.status();
   bpf_object_.emplace(*std::move(object));
-  auto dp = DataPlane::Start(config_, bpf_object_->path());
+  auto balancer = LoadBalancing::Create(config_);
+  if (!balancer.ok()) return balancer.status();
+  balancer_ = *std::move(balancer);
+  auto dp = DataPlane::Start(config_, bpf_object_->path(), balancer_->chooser());
   if (!dp.ok()) return dp.status();
   data_plane_ = *std::move(dp);
+  bandwidths_ = std::make_unique<PortBandwidths>(data_plane_->port_count());
 
   ControlChannelOptions channel{.cluster_id = config_.cluster_id,
                                 .node = config_.node,
@@ -90,6 +94,8 @@ absl::Status Daemon::Start() {
   commands_.AddStatusSection([this](json& s) { ReportIdentity(s); });
   commands_.AddStatusSection(
       [this](json& s) { ReportDataPlane(*data_plane_, *channel_, kernel_ports_, s); });
+  bandwidths_->Register(commands_);
+  balancer_->Register(commands_);
 
   neighbours_ = std::make_unique<NeighbourDiscovery>(
       NeighbourDiscoveryOptions{.hello_interval_ns = config_.hello_interval_ms * kMs,
@@ -172,6 +178,7 @@ absl::Status Daemon::StartMonitoring() {
     if (s == nullptr) return std::nullopt;
     std::string text = monitor::RenderPrometheus(*s);
     if (cluster_ != nullptr) text += RenderClusterMetrics(*cluster_, s->static_info.node_name);
+    text += balancer_->RenderMetrics(s->static_info.node_name);
     return text;
   });
   if (!endpoint.ok()) {
@@ -224,12 +231,14 @@ static uint8_t LeaveReasonFor(const monitor::HealthVerdict& v) {
 
 void Daemon::Sample() {
   monitor::SampleInputs in = CollectSampleInputs(*data_plane_, config_.port_bandwidth_mbps);
+  bandwidths_->Apply(in);
   in.pipes = pipes_.get();
   if (cluster_ != nullptr) {
     for (size_t i = 0; i < in.ports.size(); ++i) in.ports[i].cluster_loss_ratio = cluster_->PortLossRatio(i);
   }
   monitor_->Sample(clock_.Wall(), in);
   std::shared_ptr<const monitor::NodeSample> s = monitor_->Latest();
+  if (s != nullptr) UpdateBalancer(*s);
   if (s == nullptr || cluster_ == nullptr || !config_.leave_when_unhealthy) return;
   const bool was_left = cluster_->role() == cluster::Role::kLeft;
   cluster_->OnHealth(s->health.healthy, LeaveReasonFor(s->health));
@@ -238,6 +247,26 @@ void Daemon::Sample() {
         absl::StrCat("leaving the cluster: ", std::string(LeaveReasonName(cluster_->left_reason())), " (",
                      s->health.reasons.empty() ? "" : s->health.reasons.front().detail, ")"));
   }
+}
+
+void Daemon::UpdateBalancer(const monitor::NodeSample& s) {
+  std::vector<lb::PortInput> local(s.ports.size());
+  for (size_t i = 0; i < local.size(); ++i) {
+    local[i].port_id = static_cast<uint16_t>(i);
+    local[i].mac = data_plane_->port_mac(i);
+    local[i].available = data_plane_->link_up(i);
+    local[i].load = s.ports[i].load.value_or(0.0);
+  }
+  std::vector<NodeView> destinations;
+  if (cluster_ != nullptr) {
+    for (const auto& [node, m] : cluster_->members()) {
+      if (node != config_.node && m.state != cluster::MemberState::kFailed) {
+        destinations.push_back(m.view);
+        destinations.back().info.id = node;  // the balancer keys destinations by it
+      }
+    }
+  }
+  balancer_->Update(local, destinations, clock_.Wall());
 }
 
 void Daemon::ReportIdentity(json& s) const {
@@ -264,6 +293,7 @@ Daemon::~Daemon() {
   channel_.reset();
   if (data_plane_ != nullptr && loop_ != nullptr) loop_->Unwatch(data_plane_->control_event_fd());
   data_plane_.reset();
+  balancer_.reset();  // after the worker that decides with it
   ::rmdir(config_.bpf_pin_dir.c_str());  // only if empty: never remove what others pinned
 }
 

@@ -4,7 +4,8 @@
 // transport; modules (neighbour discovery, monitoring) take their timers from the
 // EventLoop and register their commands and status parts in the CommandRegistry that the
 // ControlServer answers from; the ClusterNode (election, heartbeat cycle, failure
-// detection) hears and speaks through the same channel and takes the monitor's samples.
+// detection) hears and speaks through the same channel and takes the monitor's samples;
+// LoadBalancing turns the samples and the cluster's views into the pipes' port choice.
 // Destroying it stops serving, stops the worker and returns every port to the kernel.
 #ifndef DMPD_USERSPACE_DAEMON_DAEMON_H_
 #define DMPD_USERSPACE_DAEMON_DAEMON_H_
@@ -18,8 +19,10 @@
 #include "userspace/control/control_channel.h"
 #include "userspace/daemon/daemon_config.h"
 #include "userspace/daemon/data_plane.h"
+#include "userspace/daemon/load_balancing.h"
 #include "userspace/daemon/neighbour_discovery.h"
 #include "userspace/daemon/pipe_service.h"
+#include "userspace/daemon/port_bandwidths.h"
 #include "userspace/monitor/kernel_port_collector.h"
 #include "userspace/monitor/node_monitor.h"
 #include "userspace/runtime/clock.h"
@@ -51,6 +54,8 @@ class Daemon {
   absl::Status StartMonitoring();
   void StartCluster();
   void Sample();
+  // The balancer's period: the local ports' loads from sample `s` and the members' views.
+  void UpdateBalancer(const monitor::NodeSample& s);
   void OnSignal(int signal_fd);
   void Reload();
   void ReportIdentity(nlohmann::json& status) const;
@@ -64,7 +69,10 @@ class Daemon {
   std::optional<SteerObjectFile> bpf_object_;
   std::unique_ptr<FrameAuth> auth_;  // the cluster key, if configured
   // Declared in start order; destroyed in reverse: clients stop first, the ports last.
+  // The balancer is the worker's port choice: it outlives the data plane.
+  std::unique_ptr<LoadBalancing> balancer_;
   std::unique_ptr<DataPlane> data_plane_;
+  std::unique_ptr<PortBandwidths> bandwidths_;
   std::unique_ptr<ControlChannel> channel_;
   std::unique_ptr<NeighbourDiscovery> neighbours_;
   std::unique_ptr<monitor::NodeMonitor> monitor_;

@@ -5,6 +5,7 @@
 #include <net/if.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -49,6 +51,17 @@ absl::Status ParseBool(absl::string_view key, absl::string_view value, bool& out
     return Invalid(key, value, "true or false");
   }
   return absl::OkStatus();
+}
+
+absl::Status ParseChoice(absl::string_view key, absl::string_view value,
+                         std::initializer_list<absl::string_view> choices, std::string& out) {
+  for (absl::string_view c : choices) {
+    if (value == c) {
+      out = std::string(value);
+      return absl::OkStatus();
+    }
+  }
+  return Invalid(key, value, absl::StrJoin(choices, " or "));
 }
 
 absl::Status ParseInterfaces(absl::string_view key, absl::string_view value,
@@ -148,6 +161,15 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "history_length") return ParseUnsigned(key, value, 1, 100000, c.history_length);
   if (key == "port_bandwidth_mbps") {
     return ParseUnsigned(key, value, 0, 10000000, c.port_bandwidth_mbps);
+  }
+  if (key == "lb_policy") return ParseChoice(key, value, {"balanced", "static"}, c.lb_policy);
+  if (key == "lb_criterion") return ParseChoice(key, value, {"gap", "paper"}, c.lb_criterion);
+  if (key == "lb_wl_threshold") {
+    if (!absl::SimpleAtod(value, &c.lb_wl_threshold) || !(c.lb_wl_threshold > 0) ||
+        c.lb_wl_threshold > 1000) {
+      return Invalid(key, value, "a number above 0, at most 1000");
+    }
+    return absl::OkStatus();
   }
   if (key == "max_neighbours") return ParseUnsigned(key, value, 16, 1u << 20, c.max_neighbours);
   if (key == "control_max_clients") {
@@ -289,6 +311,11 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   sample_interval_ms       monitoring sampling interval (default 1000)
   history_length           samples kept per port and node (default 300)
   port_bandwidth_mbps      link bandwidth for ports reporting no speed, e.g. veth (default none)
+  lb_policy                port choice of pipe messages: balanced (the load balancer) or
+                           static (the Toeplitz hash alone) (default balanced)
+  lb_criterion             what makes a port overloaded: gap (10 % over the mean load) or
+                           paper (the balance degree WL, eq. 8) (default gap)
+  lb_wl_threshold          WL threshold of lb_criterion=paper (default 1.86)
   accept_foreign_unicast   take DMPD frames unicast to other MACs, for a device that rewrites
                            MACs (default false: dropped in XDP, counted foreign_unicast)
   allow_generic_xdp        run on ports whose driver has no native XDP, in generic (skb)

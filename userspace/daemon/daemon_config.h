@@ -47,6 +47,12 @@ struct DaemonConfig {
   uint32_t history_length = 300;
   // BW of eq. (3) for ports that report no link speed (veth); 0: not configured.
   uint64_t port_bandwidth_mbps = 0;
+  // The load balancer (issue 10, LB-1..6): "balanced" (the paper's algorithm) or "static"
+  // (the Toeplitz hash alone, as bonding balance-xor/LACP); "gap" (a port over the mean by
+  // 10 %) or "paper" (WL of eq. (8) over lb_wl_threshold) decides what is overloaded.
+  std::string lb_policy = "balanced";
+  std::string lb_criterion = "gap";
+  double lb_wl_threshold = 1.86;
   // Bounds on what outsiders can make the daemon hold (REL-5).
   uint32_t max_neighbours = 4096;  // (local port, node, port) entries
   uint32_t control_max_clients = 64;

@@ -40,13 +40,15 @@ void Signal(int eventfd) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DataPlane>> DataPlane::Start(const DaemonConfig& config,
-                                                            const std::string& bpf_object_path) {
+                                                            const std::string& bpf_object_path,
+                                                            pipe::PortChooser* chooser) {
   std::unique_ptr<DataPlane> dp(new DataPlane());
-  if (absl::Status s = dp->Open(config, bpf_object_path); !s.ok()) return s;
+  if (absl::Status s = dp->Open(config, bpf_object_path, chooser); !s.ok()) return s;
   return dp;
 }
 
-absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_object_path) {
+absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_object_path,
+                             pipe::PortChooser* chooser) {
   for (size_t i = 0; i < config.interfaces.size(); ++i) {
     const std::string& ifname = config.interfaces[i];
     PortOptions opts{.ifname = ifname,
@@ -108,7 +110,7 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
   auto engine = pipe::PipeEngine::Create(eo, *data_ports_, [this](uint32_t slot) {
     const int fd = app_doorbells_[slot].load(std::memory_order_acquire);
     if (fd >= 0) Signal(fd);  // only when the application sleeps: not per message
-  });
+  }, chooser);
   if (!engine.ok()) return engine.status();
   pipes_ = *std::move(engine);
   auto mailbox = pipe::EngineMailbox::Create();

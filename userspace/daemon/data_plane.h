@@ -31,8 +31,11 @@ class DataPlane final : public FrameTransport {
  public:
   // Opens every configured interface and launches the worker lcore (needs an initialised
   // EAL with a second lcore). `bpf_object_path`: the dmpd_steer object for the PMD.
+  // `chooser`: the pipes' port choice (the load balancer), outliving the data plane; null
+  // for the static hash.
   static absl::StatusOr<std::unique_ptr<DataPlane>> Start(const DaemonConfig& config,
-                                                          const std::string& bpf_object_path);
+                                                          const std::string& bpf_object_path,
+                                                          pipe::PortChooser* chooser);
   ~DataPlane() override;
   DataPlane(const DataPlane&) = delete;
   DataPlane& operator=(const DataPlane&) = delete;
@@ -73,7 +76,8 @@ class DataPlane final : public FrameTransport {
 
  private:
   DataPlane() = default;
-  absl::Status Open(const DaemonConfig& config, const std::string& bpf_object_path);
+  absl::Status Open(const DaemonConfig& config, const std::string& bpf_object_path,
+                    pipe::PortChooser* chooser);
   std::optional<bool> ReadLinkUp(const std::string& ifname) const;
 
   std::vector<std::unique_ptr<AfXdpPort>> ports_;

@@ -152,9 +152,14 @@ PortSample NodeMonitor::SamplePort(const PortInput& in, double dt, PortState& st
   st.xdp = p.xdp;
 
   p.up = p.kernel.up() && in.pmd_link_up.value_or(true);
-  p.bandwidth_bits_per_second =
-      PortBandwidthBitsPerSecond(p.kernel.speed_mbps, in.configured_bandwidth_bits_per_second);
-  p.bandwidth_configured = p.bandwidth_bits_per_second && !p.kernel.speed_mbps;
+  if (in.override_bandwidth_bits_per_second && *in.override_bandwidth_bits_per_second > 0) {
+    p.bandwidth_bits_per_second = in.override_bandwidth_bits_per_second;
+    p.bandwidth_configured = true;
+  } else {
+    p.bandwidth_bits_per_second =
+        PortBandwidthBitsPerSecond(p.kernel.speed_mbps, in.configured_bandwidth_bits_per_second);
+    p.bandwidth_configured = p.bandwidth_bits_per_second && !p.kernel.speed_mbps;
+  }
 
   if (have_interval) {  // eq. (3) over the DMPD traffic of eq. (1)
     p.utilisation_ratio =

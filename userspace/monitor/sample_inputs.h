@@ -40,6 +40,9 @@ struct PortInput {
   std::optional<bool> pmd_link_up;
   // BW of eq. (3) for an interface that reports no speed (veth), bit/s.
   std::optional<double> configured_bandwidth_bits_per_second;
+  // BW set by the operator at run time, bit/s: wins over the link's own speed (a switch
+  // port or a shaper slower than the NIC; `dmpdctl port-bandwidth`).
+  std::optional<double> override_bandwidth_bits_per_second;
   // R_loss of eq. (2), 0..1, as the cluster measured it from the frames of this port its
   // peers received (CLU-2, docs/cluster.md "Loss"); nullopt until the cluster reports.
   std::optional<double> cluster_loss_ratio;

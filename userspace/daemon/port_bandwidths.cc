@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/daemon/port_bandwidths.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "userspace/daemon/log.h"
+
+namespace dmpd {
+
+using nlohmann::json;
+
+void PortBandwidths::Apply(monitor::SampleInputs& in) const {
+  for (size_t i = 0; i < in.ports.size() && i < override_mbps_.size(); ++i) {
+    if (override_mbps_[i]) {
+      in.ports[i].override_bandwidth_bits_per_second = static_cast<double>(*override_mbps_[i]) * 1e6;
+    }
+  }
+}
+
+void PortBandwidths::Register(CommandRegistry& commands) {
+  commands.Register(
+      "port-bandwidth", "PORT MBPS|default",
+      "a port's bandwidth for utilisation (eq. 3), over its link speed; default: the link's",
+      [this](const CommandRegistry::Args& args) -> absl::StatusOr<json> {
+        size_t port = 0;
+        if (args.size() != 2 || !absl::SimpleAtoi(args[0], &port) || port >= override_mbps_.size()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "usage: port-bandwidth PORT MBPS|default; PORT is 0..", override_mbps_.size() - 1));
+        }
+        uint64_t mbps = 0;
+        if (args[1] == "default") {
+          override_mbps_[port].reset();
+        } else if (absl::SimpleAtoi(args[1], &mbps) && mbps > 0 && mbps <= 10'000'000) {
+          override_mbps_[port] = mbps;
+        } else {
+          return absl::InvalidArgumentError("MBPS: 1..10000000, or default");
+        }
+        Log(LogLevel::kInfo, "monitor",
+            absl::StrCat("port ", port, " bandwidth ",
+                         mbps > 0 ? absl::StrCat(mbps, " Mbit/s (set by hand)")
+                                  : std::string("from the link or the configuration")));
+        return json{{"port", port},
+                    {"bandwidth_mbps", override_mbps_[port] ? json(*override_mbps_[port]) : json(nullptr)}};
+      });
+  commands.AddStatusSection([this](json& s) {
+    if (!s.contains("ports") || !s["ports"].is_array()) return;
+    for (size_t i = 0; i < override_mbps_.size() && i < s["ports"].size(); ++i) {
+      s["ports"][i]["bandwidth_override_mbps"] =
+          override_mbps_[i] ? json(*override_mbps_[i]) : json(nullptr);
+    }
+  });
+}
+
+}  // namespace dmpd
