@@ -73,3 +73,34 @@ def summary(r):
     keys = ("sent", "received", "lost", "duplicates", "out_of_order", "corrupt", "msgs_per_s",
             "bytes_per_s", "missing")
     return {k: r.get(k) for k in keys if k in r}
+
+
+class Traffic:
+    """Several pipes from node src to node dst at once, one dmpd-perf receiver and one
+    sender each (pipes first_pipe, first_pipe + 1, ...): many balancer keys. `rate`
+    messages/s of `size` bytes per pipe for `seconds`."""
+
+    def __init__(self, lab, src, dst, pipes, first_pipe=100, rate=1000, size=1000, seconds=10,
+                 copies=1):
+        self.count = int(rate * seconds)
+        self.receivers = [Receiver(lab, dst, first_pipe + i, "--count", self.count,
+                                   "--buffer", 4 << 20) for i in range(pipes)]
+        self.senders = [lab.spawn(src, [perf(), "send", "--node", dst, "--pipe", first_pipe + i,
+                                        "--count", self.count, "--rate", rate, "--size", size,
+                                        "--copies", copies, "--json"],
+                                  env=env_for(lab, src), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+                        for i in range(pipes)]
+
+    def running(self):
+        return any(s.poll() is None for s in self.senders)
+
+    def finish(self, timeout=180):
+        """The receivers' results, once every sender is done."""
+        for s in self.senders:
+            try:
+                s.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                stop_process(s)
+                raise TestFailure(f"dmpd-perf send did not finish in {timeout} s")
+        return [r.result() for r in self.receivers]

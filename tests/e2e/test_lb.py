@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The load balancer in the lab (issue 10; LB-2..6): 2 nodes x 4 ports, six pipes from
+node 1 to node 2 (six balancer keys), sampling every 200 ms.
+
+1. A sending port capped (`dmpd-lab shape 1 P 10mbit`, which also tells node 1's daemon the
+   port's rate): the keys on it move to other ports within 2 sampling periods of the first
+   sample that sees the cap, and the port then carries control frames only. The moves are
+   counted as re-picks and reorders.
+2. A receiving port of node 2 capped: node 2's view says the port is loaded, and node 1's
+   balancer stops choosing it for the keys that used it.
+3. A sending port pulled mid-run (k = 1): after the daemon notices, nothing more is sent on
+   it; what is lost is at most the frames in flight (one flow-control window).
+4. The same cap under `lb_policy=static` (Toeplitz hash alone, as bonding balance-xor and
+   LACP): the keys stay on the capped port, which keeps sending into the cap.
+
+Periods, not seconds: each part reads the balancer's period number (`dmpdctl lb`), so a
+slow machine makes the test slower, not wrong. The 1-second windows below are measurement
+windows over counters, not waits for a condition.
+"""
+
+import collections
+import json
+import time
+
+from labkit import Checks, TestFailure, run_test, say, wait_until
+from pipekit import Traffic
+
+SAMPLE_MS = 200
+PIPES = 6
+CAP = "10mbit"  # one key (1000 x 1000 B/s = 8 Mbit/s) fills most of it
+
+
+def lb(lab, n):
+    return json.loads(lab.ctl(n, "lb", "--json").stdout)
+
+
+def keys_to(report, node):
+    return [k for k in report.get("active_keys", []) if k["dst_node"] == node]
+
+
+def busiest(report, side):
+    """The port (send_port or receive_port) with the most active keys to node 2."""
+    count = collections.Counter(k[side] for k in keys_to(report, 2) if k[side] is not None)
+    return count.most_common(1)[0][0]
+
+
+def port_counter(lab, n, port, name):
+    return lab.status(n)["ports"][port]["daemon"][name]
+
+
+def frames_in_a_second(lab, n, port, name):
+    a = port_counter(lab, n, port, name)
+    time.sleep(1.0)
+    return port_counter(lab, n, port, name) - a
+
+
+def wait_for_keys(lab):
+    return wait_until(lambda: (lambda r: r if len(keys_to(r, 2)) >= PIPES else None)(lb(lab, 1)),
+                      20, f"{PIPES} active keys from node 1 to node 2")
+
+
+def wait_off(lab, side, port, what):
+    """Polls node 1's balancer until no key to node 2 uses `port` on `side`; the period of
+    the report that first shows it."""
+    r = wait_until(lambda: (lambda r: r if all(k[side] != port for k in keys_to(r, 2))
+                            else None)(lb(lab, 1)), 20, what)
+    return r["period"]
+
+
+def check_delivery(c, results, what, max_lost):
+    lost = sum(r["lost"] for r in results)
+    dups = sum(r["duplicates"] for r in results)
+    say(f"{what}: received {sum(r['received'] for r in results)}, lost {lost}, "
+        f"duplicates {dups}, out of order {sum(r['out_of_order'] for r in results)}")
+    c.check(dups == 0, f"{what}: {dups} duplicates")
+    if max_lost is not None:
+        c.check(lost <= max_lost, f"{what}: {lost} messages lost, more than {max_lost}")
+    return lost
+
+
+def sending_port_capped(lab, c):
+    t = Traffic(lab, 1, 2, PIPES, first_pipe=100, seconds=12)
+    before = wait_for_keys(lab)
+    port = busiest(before, "send_port")
+    on_it = sum(k["send_port"] == port for k in keys_to(before, 2))
+    lab.lab("shape", 1, port, CAP)
+    p0 = lb(lab, 1)["period"]
+    p1 = wait_off(lab, "send_port", port, f"the keys to leave node 1's capped port {port}")
+    after = lb(lab, 1)
+    say(f"node 1 port {port} capped at period {p0} ({on_it} keys on it); none on it in the "
+        f"report of period {p1}; loads {[round(p['load'], 3) for p in after['local']['ports']]}")
+    # The cap is seen by the first sample after p0; a move happens at the first message
+    # after that period's update, and the report of the next period shows it: 2 periods
+    # of reaction plus that one of reporting.
+    c.check(p1 - p0 <= 3, f"the keys left the capped port {p1 - p0} periods after the cap "
+                          f"(at most 2 + 1 for the report)")
+    c.check(after["local"]["ports"][port]["overloaded"] or
+            after["local"]["ports"][port]["load"] > after["local"]["mean_load"],
+            f"the capped port does not look loaded: {after['local']['ports'][port]}")
+    moved = frames_in_a_second(lab, 1, port, "tx_frames")
+    say(f"node 1 port {port} sent {moved} frames in the next second (control frames only)")
+    c.check(moved < 300, f"node 1's capped port {port} still sent {moved} frames a second")
+    counters = after["counters"]
+    c.check(counters["repicks"] >= on_it and counters["reorders"] >= on_it,
+            f"{on_it} keys moved but the balancer counted {counters}")
+    lab.lab("shape", 1, port, "off")
+    check_delivery(c, t.finish(), "sending port capped", max_lost=None)
+
+
+def receiving_port_capped(lab, c):
+    t = Traffic(lab, 1, 2, PIPES, first_pipe=200, seconds=12)
+    before = wait_for_keys(lab)
+    port = busiest(before, "receive_port")
+    lab.lab("shape", 2, port, CAP)
+    p0 = lb(lab, 1)["period"]
+    p1 = wait_off(lab, "receive_port", port, f"node 1 to stop choosing node 2's capped port {port}")
+    dest = next(d for d in lb(lab, 1)["destinations"] if d["node"] == 2)
+    say(f"node 2 port {port} capped at node 1's period {p0}; no key on it at {p1}; node 2's "
+        f"loads as node 1 sees them {[round(p['load'], 3) for p in dest['ports']]}")
+    rx = frames_in_a_second(lab, 2, port, "rx_frames")
+    say(f"node 2 port {port} received {rx} frames in the next second")
+    c.check(rx < 300, f"node 2's capped port {port} still received {rx} frames a second")
+    lab.lab("shape", 2, port, "off")
+    check_delivery(c, t.finish(), "receiving port capped", max_lost=None)
+
+
+def sending_port_pulled(lab, c):
+    t = Traffic(lab, 1, 2, PIPES, first_pipe=300, seconds=10)
+    port = busiest(wait_for_keys(lab), "send_port")
+    lab.lab("link", 1, port, "down")
+    wait_until(lambda: not lab.status(1)["ports"][port]["link_up"], 10,
+               f"node 1's daemon to see port {port} down")
+    sent = frames_in_a_second(lab, 1, port, "tx_frames")
+    c.check(sent == 0, f"node 1 sent {sent} frames on port {port} after it saw the link down")
+    lab.lab("link", 1, port, "up")
+    # At most what the sender had in flight to node 2: one window of 1024 frames.
+    lost = check_delivery(c, t.finish(), "sending port pulled (k = 1)", max_lost=1024)
+    dropped = port_counter(lab, 1, port, "tx_link_down")
+    say(f"node 1 counted {dropped} frames dropped for the down link; receivers lost {lost}")
+
+
+def static_hash_stays(lab, c):
+    lab.stop(1)
+    lab.start(1, settings={"lb_policy": "static", "sample_interval_ms": SAMPLE_MS})
+    wait_until(lambda: json.loads(lab.ctl(1, "pipes", "--json").stdout)["routes"] >= 1, 20,
+               "node 1 to have a route to node 2 again")
+    t = Traffic(lab, 1, 2, PIPES, first_pipe=400, seconds=12)
+    time.sleep(1.0)  # measurement window: which port carries most
+    rates = [frames_in_a_second(lab, 1, p, "tx_frames") for p in range(4)]
+    port = rates.index(max(rates))
+    lab.lab("shape", 1, port, CAP)
+    p0 = lb(lab, 1)["period"]
+    wait_until(lambda: lb(lab, 1)["period"] >= p0 + 6, 20, "six balancing periods")
+    still = frames_in_a_second(lab, 1, port, "tx_frames")
+    say(f"static hash: node 1 port {port} sent {rates[port]} frames/s before the cap, "
+        f"{still} six periods after it (per-port rates before: {rates})")
+    c.check(lb(lab, 1)["policy"] == "static", "node 1 is not running the static policy")
+    c.check(still >= rates[port] // 2,
+            f"static hashing moved traffic off the capped port: {rates[port]} -> {still}")
+    lab.lab("shape", 1, port, "off")
+    check_delivery(c, t.finish(), "static hash into a capped port", max_lost=None)
+
+
+def body(lab):
+    c = Checks()
+    sending_port_capped(lab, c)
+    receiving_port_capped(lab, c)
+    sending_port_pulled(lab, c)
+    static_hash_stays(lab, c)
+    c.done()
+
+
+if __name__ == "__main__":
+    run_test(body, nodes=2, ports=4,
+             settings={"sample_interval_ms": SAMPLE_MS, "cluster_interval_ms": 100})
