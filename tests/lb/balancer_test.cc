@@ -9,38 +9,17 @@
 
 #include "absl/time/time.h"
 #include "common/port_info.h"
+#include "tests/lb/lb_test_support.h"
 
 namespace dmpd::lb {
 namespace {
 
-constexpr uint16_t kLocalNode = 1;
-constexpr uint16_t kPeer = 2;
-
-MacAddress LocalMac(uint16_t port) { return {0x02, 0, 0, 0, 1, static_cast<uint8_t>(port)}; }
-MacAddress PeerMac(uint16_t port) { return {0x02, 0, 0, 0, 2, static_cast<uint8_t>(port)}; }
-
-std::vector<PortInput> Local(const std::vector<double>& loads, const std::vector<bool>& up = {}) {
-  std::vector<PortInput> out;
-  for (size_t i = 0; i < loads.size(); ++i) {
-    const auto id = static_cast<uint16_t>(i);
-    out.push_back(
-        PortInput{id, LocalMac(id), up.empty() || up[i], loads[i], static_cast<uint16_t>(10 + i)});
-  }
-  return out;
-}
-
-NodeView PeerView(const std::vector<double>& loads, const std::vector<bool>& up = {}) {
-  NodeView v;
-  v.info.id = kPeer;
-  for (size_t i = 0; i < loads.size(); ++i) {
-    PortInfo& p = v.ports.emplace_back();
-    p.id = static_cast<uint16_t>(i);
-    p.mac = PeerMac(p.id);
-    p.state = up.empty() || up[i] ? kPortUp : kPortDown;
-    p.load_ppm = PpmFromRatio(loads[i]);
-  }
-  return v;
-}
+using test_support::kLocalNode;
+using test_support::kPeer;
+using test_support::Local;
+using test_support::LocalMac;
+using test_support::PeerMac;
+using test_support::PeerView;
 
 std::unique_ptr<Balancer> MakeBalancer(BalancerConfig config = {}) {
   absl::StatusOr<std::unique_ptr<Balancer>> b = Balancer::Create(std::move(config));
@@ -164,6 +143,59 @@ TEST(Balancer, OverloadedPortShedsKeysAfterTheHoldAndCountsReorders) {
   }
   EXPECT_EQ(b->counters().repicks, on_port0.size());
   EXPECT_EQ(b->counters().reorders, on_port0.size());
+}
+
+// The paper's heap adjustment: six keys of 10 Mbit/s share a hot port; when it is found
+// overloaded they must not all move to the same lightest port (a herd that makes that
+// port the hot one next period), only as many as it takes, spread over the others.
+TEST(Balancer, KeysOfAHotPortSpreadOverTheOthersInsteadOfHerding) {
+  auto b = MakeBalancer();
+  auto local = [](const std::vector<double>& loads) {
+    std::vector<PortInput> in = Local(loads);
+    for (PortInput& p : in) p.bandwidth_bps = 100e6;
+    return in;
+  };
+  const std::vector<NodeView> peer{PeerView({0, 0, 0, 0})};
+  const size_t bytes_per_period = static_cast<size_t>(10e6 / 8 * 5);  // 10 Mbit/s, 5 s periods
+  // Period 1: ports 1-3 busy with other traffic, so every new key takes port 0.
+  ASSERT_TRUE(b->Update(local({0.0, 0.9, 0.9, 0.9}), peer, Period(1)).ok());
+  for (uint16_t pipe = 1; pipe <= 6; ++pipe) ASSERT_EQ(b->Decide(Key(pipe), bytes_per_period).send_port, 0);
+  // Periods 2-3: that traffic is gone and port 0 carries the six keys (0.6).
+  for (int p = 2; p <= 3; ++p) {
+    ASSERT_TRUE(b->Update(local({0.6, 0.1, 0.1, 0.1}), peer, Period(p)).ok());
+    for (uint16_t pipe = 1; pipe <= 6; ++pipe) (void)b->Decide(Key(pipe), bytes_per_period);
+  }
+  std::vector<int> keys_on(4, 0);
+  for (uint16_t pipe = 1; pipe <= 6; ++pipe) ++keys_on[b->Decide(Key(pipe)).send_port];
+  // Each key is 0.084 of a link: port 0 sheds keys until it is under the limit
+  // (mean 0.225 · 1.1 + 0.02 = 0.2675): 4 keys, to three different ports.
+  EXPECT_EQ(keys_on[0], 2) << testing::PrintToString(keys_on);
+  EXPECT_GE(keys_on[1], 1);
+  EXPECT_GE(keys_on[2], 1);
+  EXPECT_GE(keys_on[3], 1);
+  EXPECT_EQ(b->counters().repicks, 4u);
+  const BalancerReport r = b->Report();
+  ASSERT_FALSE(r.active_keys.empty());
+  EXPECT_NEAR(r.active_keys.front().bits_per_second, 10e6, 1);
+}
+
+// A key heavier than the gap it would close stays: moving it only moves the hot spot.
+TEST(Balancer, AKeyTooHeavyToHelpStaysPut) {
+  auto b = MakeBalancer();
+  auto local = [](const std::vector<double>& loads) {
+    std::vector<PortInput> in = Local(loads);
+    for (PortInput& p : in) p.bandwidth_bps = 100e6;
+    return in;
+  };
+  const std::vector<NodeView> peer{PeerView({0, 0})};
+  const size_t bytes_per_period = static_cast<size_t>(60e6 / 8 * 5);  // 60 Mbit/s: 0.504
+  ASSERT_TRUE(b->Update(local({0.0, 0.9}), peer, Period(1)).ok());
+  ASSERT_EQ(b->Decide(Key(1), bytes_per_period).send_port, 0);
+  for (int p = 2; p <= 6; ++p) {
+    ASSERT_TRUE(b->Update(local({0.55, 0.25}), peer, Period(p)).ok());
+    EXPECT_EQ(b->Decide(Key(1), bytes_per_period).send_port, 0) << "period " << p;
+  }
+  EXPECT_EQ(b->counters().repicks, 0u);
 }
 
 TEST(Balancer, PaperCriterionIsSelectable) {

@@ -23,9 +23,17 @@ PortTable Table(const std::vector<double>& loads, const std::vector<bool>& up = 
 
 constexpr uint32_t kHash = 0;  // hash → port 0 of any table
 
+// One period against `t`'s measured loads, for a key whose traffic is not known.
+HoldOutcome Reassess(const PortTable& t, uint32_t hash, uint32_t period, const HysteresisConfig& h,
+                     PortHold* hold) {
+  LoadLedger ledger;
+  ledger.Reset(t);
+  return ReassessPort(t, ledger, hash, period, h, 0, &PickSendPort, hold);
+}
+
 TEST(ReassessPort, NewKeyTakesThePickedPort) {
   PortHold h;
-  EXPECT_EQ(ReassessPort(Table({0.2, 0.2}), kHash, 5, {}, &PickSendPort, &h),
+  EXPECT_EQ(Reassess(Table({0.2, 0.2}), kHash, 5, {}, &h),
             HoldOutcome::kAssigned);
   EXPECT_EQ(h.port, 0);
   EXPECT_EQ(h.moved_period, 5u);
@@ -36,28 +44,28 @@ TEST(ReassessPort, KeyKeepsItsPortWhileLoadsAreStable) {
   PortHold h{2, 0, 2};  // not the hash's port: stickiness, not re-hashing
   const PortTable t = Table({0.3, 0.35, 0.38, 0.3});  // none above 1.1 × mean + 0.02
   for (uint32_t period = 1; period <= 50; ++period) {
-    ASSERT_EQ(ReassessPort(t, kHash, period, {}, &PickSendPort, &h), HoldOutcome::kKept);
+    ASSERT_EQ(Reassess(t, kHash, period, {}, &h), HoldOutcome::kKept);
     ASSERT_EQ(h.port, 2);
   }
 }
 
 TEST(ReassessPort, UnavailablePortIsLeftAtOnceWhateverTheHold) {
   PortHold h{0, 10, 32};
-  EXPECT_EQ(ReassessPort(Table({0.1, 0.5}, {false, true}), kHash, 11, {}, &PickSendPort, &h),
+  EXPECT_EQ(Reassess(Table({0.1, 0.5}, {false, true}), kHash, 11, {}, &h),
             HoldOutcome::kLeftUnavailable);
   EXPECT_EQ(h.port, 1);
   // All down: none, and the next period with a port back gives one.
-  EXPECT_EQ(ReassessPort(Table({0.1, 0.5}, {false, false}), kHash, 12, {}, &PickSendPort, &h),
+  EXPECT_EQ(Reassess(Table({0.1, 0.5}, {false, false}), kHash, 12, {}, &h),
             HoldOutcome::kLeftUnavailable);
   EXPECT_EQ(h.port, kNoPort);
-  EXPECT_EQ(ReassessPort(Table({0.1, 0.5}), kHash, 13, {}, &PickSendPort, &h),
+  EXPECT_EQ(Reassess(Table({0.1, 0.5}), kHash, 13, {}, &h),
             HoldOutcome::kAssigned);
   EXPECT_EQ(h.port, 0);
 }
 
 TEST(ReassessPort, PortIndexBeyondAShrunkTableCountsAsGone) {
   PortHold h{3, 0, 2};
-  EXPECT_EQ(ReassessPort(Table({0.1, 0.2}), kHash, 1, {}, &PickSendPort, &h),
+  EXPECT_EQ(Reassess(Table({0.1, 0.2}), kHash, 1, {}, &h),
             HoldOutcome::kLeftUnavailable);
   EXPECT_EQ(h.port, 0);
 }
@@ -65,15 +73,15 @@ TEST(ReassessPort, PortIndexBeyondAShrunkTableCountsAsGone) {
 TEST(ReassessPort, OverloadMovesOnlyAfterTheHoldAndWithEnoughGain) {
   const PortTable hot0 = Table({0.9, 0.1});
   PortHold h{0, 0, 2};
-  EXPECT_EQ(ReassessPort(hot0, kHash, 1, {}, &PickSendPort, &h), HoldOutcome::kKept);
-  EXPECT_EQ(ReassessPort(hot0, kHash, 2, {}, &PickSendPort, &h), HoldOutcome::kLeftOverloaded);
+  EXPECT_EQ(Reassess(hot0, kHash, 1, {}, &h), HoldOutcome::kKept);
+  EXPECT_EQ(Reassess(hot0, kHash, 2, {}, &h), HoldOutcome::kLeftOverloaded);
   EXPECT_EQ(h.port, 1);
 
   // Overloaded by the criterion, but the lighter port is not lighter by min_gain.
   HysteresisConfig picky;
   picky.min_gain = 0.5;
   PortHold g{0, 0, 2};
-  EXPECT_EQ(ReassessPort(Table({0.6, 0.2, 0.2}), kHash, 10, picky, &PickSendPort, &g),
+  EXPECT_EQ(Reassess(Table({0.6, 0.2, 0.2}), kHash, 10, picky, &g),
             HoldOutcome::kKept);
 }
 
@@ -86,7 +94,7 @@ TEST(ReassessPort, NoPingPongUnderAlternatingLoads) {
   std::vector<uint32_t> moves;
   for (uint32_t period = 1; period <= 200; ++period) {
     const PortTable& t = period % 2 ? hot0 : hot1;
-    if (ReassessPort(t, kHash, period, {}, &PickSendPort, &h) != HoldOutcome::kKept) {
+    if (Reassess(t, kHash, period, {}, &h) != HoldOutcome::kKept) {
       moves.push_back(period);
     }
   }
@@ -104,7 +112,7 @@ TEST(ReassessPort, HeavyKeyChasingItsOwnLoadBacksOff) {
   for (uint32_t period = 1; period <= 200; ++period) {
     // This period's loads: the key's port during the last one is the hot one.
     const PortTable t = h.port == 0 ? Table({0.9, 0.1}) : Table({0.1, 0.9});
-    if (ReassessPort(t, kHash, period, {}, &PickSendPort, &h) != HoldOutcome::kKept) ++moves;
+    if (Reassess(t, kHash, period, {}, &h) != HoldOutcome::kKept) ++moves;
   }
   EXPECT_LE(moves, 9);
 }
@@ -113,7 +121,7 @@ TEST(ReassessPort, ACalmKeyStartsAgainFromTheMinimumHold) {
   const HysteresisConfig cfg;
   PortHold h{0, 0, 16};
   // Held 40 periods ≥ 2 × 16: this move is not part of a ping-pong.
-  EXPECT_EQ(ReassessPort(Table({0.9, 0.1}), kHash, 40, cfg, &PickSendPort, &h),
+  EXPECT_EQ(Reassess(Table({0.9, 0.1}), kHash, 40, cfg, &h),
             HoldOutcome::kLeftOverloaded);
   EXPECT_EQ(h.hold_periods, cfg.min_hold_periods);
 }

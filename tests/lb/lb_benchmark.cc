@@ -114,9 +114,11 @@ void BM_PickSendPortOverloaded(benchmark::State& state) {
   std::vector<PortInput> ports = Ports(0);
   ports[0].load = 0.95;  // hash → 0 for hash % 8 == 0: always corrected
   const PortTable t = *PortTable::Build(ports, {}, 0.01);
+  LoadLedger ledger;
+  ledger.Reset(t);
   uint32_t hash = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(PickSendPort(t, hash));
+    benchmark::DoNotOptimize(PickSendPort(t, ledger, hash));
     hash += 8;
   }
 }

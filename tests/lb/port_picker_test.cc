@@ -26,30 +26,35 @@ PortTable Table(const std::vector<PortInput>& ports, double tie_margin = 0.0) {
   return *t;
 }
 
+// The period's ledger with the table's measured loads (no moves yet).
+LoadLedger Ledger(const PortTable& t) {
+  LoadLedger l;
+  l.Reset(t);
+  return l;
+}
+
 TEST(PortTable, LeastLoadedAvailableNeverADownPort) {
   // Port 1 is the lightest but down.
   const PortTable t = Table({Port(0, 0.5), Port(1, 0.0, false), Port(2, 0.2), Port(3, 0.7)});
-  EXPECT_EQ(t.LeastLoaded(), 2);
   EXPECT_EQ(std::vector<uint8_t>(t.available_by_load().begin(), t.available_by_load().end()),
             (std::vector<uint8_t>{2, 0, 3}));
-  for (uint32_t hash = 0; hash < 64; ++hash) EXPECT_EQ(t.LeastLoadedSpread(hash), 2);
+  for (uint32_t hash = 0; hash < 64; ++hash) EXPECT_EQ(Ledger(t).LeastLoadedSpread(t, hash), 2);
 }
 
 TEST(PortTable, AllDownGivesNone) {
   const PortTable t = Table({Port(0, 0.1, false), Port(1, 0.2, false)});
-  EXPECT_EQ(t.LeastLoaded(), kNoPort);
-  EXPECT_EQ(t.LeastLoadedSpread(7), kNoPort);
-  EXPECT_EQ(PickSendPort(t, 7), kNoPort);
-  EXPECT_EQ(PickReceivePort(t, 7), kNoPort);
+  EXPECT_EQ(Ledger(t).LeastLoadedSpread(t, 7), kNoPort);
+  EXPECT_EQ(PickSendPort(t, Ledger(t), 7), kNoPort);
+  EXPECT_EQ(PickReceivePort(t, Ledger(t), 7), kNoPort);
   const PortTable empty = Table({});
-  EXPECT_EQ(PickSendPort(empty, 7), kNoPort);
-  EXPECT_EQ(PickReceivePort(empty, 7), kNoPort);
+  EXPECT_EQ(PickSendPort(empty, Ledger(empty), 7), kNoPort);
+  EXPECT_EQ(PickReceivePort(empty, Ledger(empty), 7), kNoPort);
 }
 
 TEST(PortTable, TiesAreSpreadByHash) {
   const PortTable t = Table({Port(0, 0.0), Port(1, 0.005), Port(2, 0.0), Port(3, 0.5)}, 0.01);
   std::vector<int> chosen(4, 0);
-  for (uint32_t hash = 0; hash < 300; ++hash) ++chosen[t.LeastLoadedSpread(hash)];
+  for (uint32_t hash = 0; hash < 300; ++hash) ++chosen[Ledger(t).LeastLoadedSpread(t, hash)];
   EXPECT_EQ(chosen, (std::vector<int>{100, 100, 100, 0}));
 }
 
@@ -61,22 +66,22 @@ TEST(PortTable, RefusesTooManyPortsAndBadLoads) {
 
 TEST(PickSendPort, HashPortWhenUpAndNotOverloaded) {
   const PortTable t = Table({Port(0, 0.4), Port(1, 0.5), Port(2, 0.45), Port(3, 0.5)});
-  for (uint32_t hash = 0; hash < 16; ++hash) EXPECT_EQ(PickSendPort(t, hash), hash % 4);
+  for (uint32_t hash = 0; hash < 16; ++hash) EXPECT_EQ(PickSendPort(t, Ledger(t), hash), hash % 4);
 }
 
 TEST(PickSendPort, HashPortDownOrOverloadedGivesLeastLoaded) {
   // mean over available {0.9, 0.1, 0.1} ≈ 0.367: port 0 is overloaded; port 1 is down.
   const PortTable t = Table({Port(0, 0.9), Port(1, 0.0, false), Port(2, 0.1), Port(3, 0.12)});
   EXPECT_TRUE(t.port(0).overloaded);
-  EXPECT_EQ(PickSendPort(t, 0), 2);  // hash → 0, overloaded
-  EXPECT_EQ(PickSendPort(t, 1), 2);  // hash → 1, down
-  EXPECT_EQ(PickSendPort(t, 2), 2);
-  EXPECT_EQ(PickSendPort(t, 3), 3);  // hash → 3, fine as it is
+  EXPECT_EQ(PickSendPort(t, Ledger(t), 0), 2);  // hash → 0, overloaded
+  EXPECT_EQ(PickSendPort(t, Ledger(t), 1), 2);  // hash → 1, down
+  EXPECT_EQ(PickSendPort(t, Ledger(t), 2), 2);
+  EXPECT_EQ(PickSendPort(t, Ledger(t), 3), 3);  // hash → 3, fine as it is
 }
 
 TEST(PickReceivePort, TheDestinationsLeastLoadedUpPort) {
   const PortTable t = Table({Port(0, 0.3), Port(1, 0.05, false), Port(2, 0.2), Port(3, 0.1)});
-  for (uint32_t hash = 0; hash < 16; ++hash) EXPECT_EQ(PickReceivePort(t, hash), 3);
+  for (uint32_t hash = 0; hash < 16; ++hash) EXPECT_EQ(PickReceivePort(t, Ledger(t), hash), 3);
 }
 
 PortInfo Info(uint16_t id, PortState state, std::optional<uint32_t> load_ppm,
@@ -107,7 +112,7 @@ TEST(PortInputsFromNodeView, ReceivingPortFromTheView) {
   EXPECT_EQ(d.ports[2].mac, Mac(0x12));
 
   const PortTable t = Table(d.ports);
-  const uint8_t chosen = PickReceivePort(t, 12345);
+  const uint8_t chosen = PickReceivePort(t, Ledger(t), 12345);
   EXPECT_EQ(t.port(chosen).port_id, 2);
   EXPECT_EQ(t.port(chosen).mac, Mac(0x12));
 }

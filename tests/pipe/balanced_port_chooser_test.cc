@@ -13,37 +13,16 @@
 
 #include "absl/time/time.h"
 #include "common/port_info.h"
+#include "tests/lb/lb_test_support.h"
 
 namespace dmpd::pipe {
 namespace {
 
-constexpr uint16_t kLocalNode = 1;
-constexpr uint16_t kPeer = 2;
-
-MacAddress LocalMac(uint16_t port) { return {0x02, 0, 0, 0, 1, static_cast<uint8_t>(port)}; }
-MacAddress PeerMac(uint16_t port) { return {0x02, 0, 0, 0, 2, static_cast<uint8_t>(port)}; }
-
-std::vector<lb::PortInput> Local(const std::vector<double>& loads) {
-  std::vector<lb::PortInput> out;
-  for (size_t i = 0; i < loads.size(); ++i) {
-    const auto id = static_cast<uint16_t>(i);
-    out.push_back(lb::PortInput{id, LocalMac(id), true, loads[i], 0});
-  }
-  return out;
-}
-
-NodeView PeerView(const std::vector<double>& loads) {
-  NodeView v;
-  v.info.id = kPeer;
-  for (size_t i = 0; i < loads.size(); ++i) {
-    PortInfo& p = v.ports.emplace_back();
-    p.id = static_cast<uint16_t>(i);
-    p.mac = PeerMac(p.id);
-    p.state = kPortUp;
-    p.load_ppm = PpmFromRatio(loads[i]);
-  }
-  return v;
-}
+using lb::test_support::kLocalNode;
+using lb::test_support::kPeer;
+using lb::test_support::Local;
+using lb::test_support::PeerMac;
+using lb::test_support::PeerView;
 
 Route PeerRoute(size_t ports) {
   Route r;
@@ -76,7 +55,7 @@ TEST(BalancedPortChooser, FollowsTheBalancerToTheDestinationsLeastLoadedPort) {
   f.Update({0, 0, 0, 0}, {0.9, 0.9, 0.1, 0.9}, 1);
   std::array<PortChoice, 4> out;
   for (uint16_t pipe = 1; pipe <= 32; ++pipe) {
-    ASSERT_EQ(f.chooser->Choose(Key(pipe), PeerRoute(4), kAllUp, 1, out), 1u);
+    ASSERT_EQ(f.chooser->Choose(Key(pipe), 1000, PeerRoute(4), kAllUp, 1, out), 1u);
     EXPECT_EQ(out[0].dst, PeerMac(2)) << "pipe " << pipe;
     const lb::Decision d = f.balancer->Decide(Key(pipe));
     EXPECT_EQ(out[0].port, d.send_port);
@@ -89,7 +68,7 @@ TEST(BalancedPortChooser, KeysLeaveAnOverloadedSendingPort) {
   f.Update({0.9, 0.1, 0.1, 0.1}, {0, 0, 0, 0}, 1);
   std::array<PortChoice, 4> out;
   for (uint16_t pipe = 1; pipe <= 64; ++pipe) {
-    ASSERT_EQ(f.chooser->Choose(Key(pipe), PeerRoute(4), kAllUp, 1, out), 1u);
+    ASSERT_EQ(f.chooser->Choose(Key(pipe), 1000, PeerRoute(4), kAllUp, 1, out), 1u);
     EXPECT_NE(out[0].port, 0u) << "pipe " << pipe << " was put on the overloaded port";
   }
 }
@@ -102,8 +81,8 @@ TEST(BalancedPortChooser, StaticPolicyIsTheHashWhateverTheLoads) {
   std::array<PortChoice, 4> got, want;
   size_t on_port0 = 0;
   for (uint16_t pipe = 1; pipe <= 64; ++pipe) {
-    ASSERT_EQ(fixed.chooser->Choose(Key(pipe), PeerRoute(4), kAllUp, 1, got), 1u);
-    ASSERT_EQ(hash.Choose(Key(pipe), PeerRoute(4), kAllUp, 1, want), 1u);
+    ASSERT_EQ(fixed.chooser->Choose(Key(pipe), 1000, PeerRoute(4), kAllUp, 1, got), 1u);
+    ASSERT_EQ(hash.Choose(Key(pipe), 1000, PeerRoute(4), kAllUp, 1, want), 1u);
     EXPECT_EQ(got[0].port, want[0].port);
     EXPECT_EQ(got[0].dst, want[0].dst);
     on_port0 += got[0].port == 0;
@@ -117,7 +96,7 @@ TEST(BalancedPortChooser, FallsBackToTheHashWithoutAViewOfTheDestination) {
   const std::vector<lb::PortInput> l = Local({0, 0, 0, 0});
   ASSERT_TRUE(f.balancer->Update(l, std::span<const NodeView>{}, absl::FromUnixSeconds(1)).ok());
   std::array<PortChoice, 4> out;
-  EXPECT_EQ(f.chooser->Choose(Key(1), PeerRoute(2), kAllUp, 1, out), 1u);
+  EXPECT_EQ(f.chooser->Choose(Key(1), 1000, PeerRoute(2), kAllUp, 1, out), 1u);
   EXPECT_EQ(f.chooser->fallbacks(), 1u);
 }
 
@@ -125,13 +104,13 @@ TEST(BalancedPortChooser, FallsBackWhenTheChosenPortWentDownSinceTheLastPeriod) 
   Fixture f;
   f.Update({0, 0, 0, 0}, {0, 0, 0, 0}, 1);
   std::array<PortChoice, 4> out;
-  ASSERT_EQ(f.chooser->Choose(Key(7), PeerRoute(4), kAllUp, 1, out), 1u);
+  ASSERT_EQ(f.chooser->Choose(Key(7), 1000, PeerRoute(4), kAllUp, 1, out), 1u);
   const size_t chosen = out[0].port;
   std::vector<size_t> up;
   for (size_t p : kAllUp) {
     if (p != chosen) up.push_back(p);
   }
-  ASSERT_EQ(f.chooser->Choose(Key(7), PeerRoute(4), up, 1, out), 1u);
+  ASSERT_EQ(f.chooser->Choose(Key(7), 1000, PeerRoute(4), up, 1, out), 1u);
   EXPECT_NE(out[0].port, chosen);
   EXPECT_EQ(f.chooser->fallbacks(), 1u);
   // The destination's port left the route (the cluster saw it go down) likewise.
@@ -140,7 +119,7 @@ TEST(BalancedPortChooser, FallsBackWhenTheChosenPortWentDownSinceTheLastPeriod) 
   for (uint16_t i = 0; i < 4; ++i) {
     if (PeerMac(i) != dst) without.macs[without.count++] = PeerMac(i);
   }
-  ASSERT_EQ(f.chooser->Choose(Key(7), without, kAllUp, 1, out), 1u);
+  ASSERT_EQ(f.chooser->Choose(Key(7), 1000, without, kAllUp, 1, out), 1u);
   EXPECT_NE(out[0].dst, dst);
 }
 
@@ -148,14 +127,14 @@ TEST(BalancedPortChooser, CopiesGoOnDistinctPortsStartingWithTheBalancersChoice)
   Fixture f;
   f.Update({0, 0, 0, 0}, {0.5, 0.5, 0.0, 0.5}, 1);
   std::array<PortChoice, 4> out;
-  ASSERT_EQ(f.chooser->Choose(Key(3), PeerRoute(4), kAllUp, 3, out), 3u);
+  ASSERT_EQ(f.chooser->Choose(Key(3), 1000, PeerRoute(4), kAllUp, 3, out), 3u);
   EXPECT_EQ(out[0].dst, PeerMac(2));
   std::set<size_t> ports{out[0].port, out[1].port, out[2].port};
   std::set<MacAddress> dsts{out[0].dst, out[1].dst, out[2].dst};
   EXPECT_EQ(ports.size(), 3u);
   EXPECT_EQ(dsts.size(), 3u);
   // Fewer up ports than copies: as many as there are.
-  EXPECT_EQ(f.chooser->Choose(Key(3), PeerRoute(4), std::vector<size_t>{out[0].port, 3}, 3, out),
+  EXPECT_EQ(f.chooser->Choose(Key(3), 1000, PeerRoute(4), std::vector<size_t>{out[0].port, 3}, 3, out),
             2u);
 }
 
@@ -180,8 +159,8 @@ TEST(BalancedPortChooser, NothingWithoutUpPortsOrRoute) {
   Fixture f;
   f.Update({0, 0}, {0, 0}, 1);
   std::array<PortChoice, 4> out;
-  EXPECT_EQ(f.chooser->Choose(Key(1), PeerRoute(2), std::vector<size_t>{}, 1, out), 0u);
-  EXPECT_EQ(f.chooser->Choose(Key(1), Route{}, kAllUp, 1, out), 0u);
+  EXPECT_EQ(f.chooser->Choose(Key(1), 1000, PeerRoute(2), std::vector<size_t>{}, 1, out), 0u);
+  EXPECT_EQ(f.chooser->Choose(Key(1), 1000, Route{}, kAllUp, 1, out), 0u);
 }
 
 }  // namespace

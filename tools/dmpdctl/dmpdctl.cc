@@ -385,13 +385,16 @@ void PrintLb(const json& r) {
   }
   std::cout << "active keys " << Text(Field(r, "active_keys_total")) << "\n";
   dmpd::TextTable t({"SRC NODE", "DST NODE", "SRC PIPE", "DST PIPE", "TYPE", "SEND PORT",
-                     "RECEIVE PORT", "HELD (periods)"});
+                     "RECEIVE PORT", "HELD (periods)", "Mbit/s"});
   for (const json& k : Field(r, "active_keys")) {
     t.Add({Text(Field(k, "src_node")), Text(Field(k, "dst_node")), Text(Field(k, "src_pipe")),
            Text(Field(k, "dst_pipe")), Text(Field(k, "type")), Text(Field(k, "send_port")),
            Text(Field(k, "receive_port")),
            absl::StrCat(Text(Field(k, "send_held_periods")), "/",
-                        Text(Field(k, "receive_held_periods")))});
+                        Text(Field(k, "receive_held_periods"))),
+           Field(k, "bits_per_second").is_number()
+               ? absl::StrFormat("%.2f", Field(k, "bits_per_second").get<double>() / 1e6)
+               : "-"});
   }
   std::cout << t.Render();
 }

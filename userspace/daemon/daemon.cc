@@ -256,6 +256,7 @@ void Daemon::UpdateBalancer(const monitor::NodeSample& s) {
     local[i].mac = data_plane_->port_mac(i);
     local[i].available = data_plane_->link_up(i);
     local[i].load = s.ports[i].load.value_or(0.0);
+    local[i].bandwidth_bps = s.ports[i].bandwidth_bits_per_second.value_or(0.0);
   }
   std::vector<NodeView> destinations;
   if (cluster_ != nullptr) {

@@ -33,7 +33,8 @@ json KeyJson(const lb::ActiveKeyReport& k) {
           {"type", k.key.type},               {"send_port", port(k.send_port)},
           {"receive_port", port(k.receive_port)},
           {"send_held_periods", k.send_held_periods},
-          {"receive_held_periods", k.receive_held_periods}};
+          {"receive_held_periods", k.receive_held_periods},
+          {"bits_per_second", k.bits_per_second}};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "userspace/lb/balance_degree.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -56,6 +57,17 @@ double BalanceDegree(std::span<const double> loads, double expected_load_mu) {
   return std::sqrt(n) * std::fabs(MeanLoad(loads) - expected_load_mu) / s;
 }
 
+double OverloadLimit(const LoadSummary& summary, const BalanceCriterionConfig& c) {
+  switch (c.criterion) {
+    case BalanceCriterion::kPaperBalanceDegree:
+      // "Exceeds": WL equal to the threshold is balanced.
+      return summary.wl > c.wl_threshold ? summary.mean : std::numeric_limits<double>::infinity();
+    case BalanceCriterion::kLoadGapAboveMean:
+      return summary.mean * (1 + c.gap_ratio) + c.gap_absolute;
+  }
+  return std::numeric_limits<double>::infinity();
+}
+
 LoadSummary MarkOverloadedPorts(std::span<const double> loads, const BalanceCriterionConfig& c,
                                 std::span<bool> overloaded) {
   LoadSummary sum;
@@ -63,17 +75,8 @@ LoadSummary MarkOverloadedPorts(std::span<const double> loads, const BalanceCrit
   sum.mean = MeanLoad(loads);
   sum.stddev = SampleStdDev(loads);
   sum.wl = BalanceDegree(loads, c.expected_load_mu);
-  const bool unbalanced = sum.wl > c.wl_threshold;  // "exceeds": equal is not over
-  for (size_t i = 0; i < loads.size() && i < overloaded.size(); ++i) {
-    switch (c.criterion) {
-      case BalanceCriterion::kPaperBalanceDegree:
-        overloaded[i] = unbalanced && loads[i] > sum.mean;
-        break;
-      case BalanceCriterion::kLoadGapAboveMean:
-        overloaded[i] = loads[i] > sum.mean * (1 + c.gap_ratio) + c.gap_absolute;
-        break;
-    }
-  }
+  const double limit = OverloadLimit(sum, c);
+  for (size_t i = 0; i < loads.size() && i < overloaded.size(); ++i) overloaded[i] = loads[i] > limit;
   return sum;
 }
 

@@ -65,6 +65,11 @@ struct LoadSummary {
   double wl = 0;      // eq. (8), computed whatever the criterion, for reports
 };
 
+// The load above which the criterion calls a port overloaded, given the summary of its
+// node's available ports: gap, mean · (1 + gap_ratio) + gap_absolute; paper, the mean when
+// WL exceeds the threshold, else +infinity (a balanced node has no overloaded port).
+double OverloadLimit(const LoadSummary& summary, const BalanceCriterionConfig& c);
+
 // Summarises `loads` (the available ports only) and sets overloaded[i] for each port the
 // configured criterion calls overloaded. `overloaded.size()` must equal `loads.size()`.
 LoadSummary MarkOverloadedPorts(std::span<const double> loads, const BalanceCriterionConfig& c,

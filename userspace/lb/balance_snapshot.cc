@@ -11,10 +11,12 @@ namespace dmpd::lb {
 
 absl::StatusOr<std::shared_ptr<const BalanceSnapshot>> BuildBalanceSnapshot(
     std::span<const PortInput> local_ports, std::span<const DestinationPorts> destinations,
-    const BalanceCriterionConfig& criterion, double tie_margin, uint32_t period, absl::Time now) {
+    const BalanceCriterionConfig& criterion, double tie_margin, uint32_t period, absl::Time now,
+    double period_seconds) {
   auto snap = std::make_shared<BalanceSnapshot>();
   snap->period = period;
   snap->built_at = now;
+  snap->period_seconds = period_seconds;
   absl::StatusOr<PortTable> local = PortTable::Build(local_ports, criterion, tie_margin);
   if (!local.ok()) return local.status();
   snap->local = *std::move(local);

@@ -22,6 +22,7 @@ namespace dmpd::lb {
 struct BalanceSnapshot {
   uint32_t period = 0;  // counts load updates; hysteresis is measured in these
   absl::Time built_at;  // the `now` of the update that built it
+  double period_seconds = 0;  // since the update before (0 for the first): a key's rate
   PortTable local;
   std::vector<PortTable> destinations;
   std::vector<uint16_t> destination_nodes;  // destination_nodes[i] is destinations[i]'s node
@@ -40,7 +41,8 @@ struct BalanceSnapshot {
 // Checks the inputs (≤ kMaxNodePorts per node, loads finite and ≥ 0, one table per node).
 absl::StatusOr<std::shared_ptr<const BalanceSnapshot>> BuildBalanceSnapshot(
     std::span<const PortInput> local_ports, std::span<const DestinationPorts> destinations,
-    const BalanceCriterionConfig& criterion, double tie_margin, uint32_t period, absl::Time now);
+    const BalanceCriterionConfig& criterion, double tie_margin, uint32_t period, absl::Time now,
+    double period_seconds);
 
 }  // namespace dmpd::lb
 

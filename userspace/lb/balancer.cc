@@ -59,7 +59,10 @@ absl::StatusOr<std::unique_ptr<Balancer>> Balancer::Create(BalancerConfig config
 }
 
 Balancer::Balancer(BalancerConfig config, ToeplitzHash hasher, monitor::PortLoadModel load_model)
-    : config_(std::move(config)), hasher_(std::move(hasher)), load_model_(load_model) {}
+    : config_(std::move(config)),
+      hasher_(std::move(hasher)),
+      load_model_(load_model),
+      local_ledger_(config_.load_weights.utilisation) {}
 
 absl::Status Balancer::Update(std::span<const PortInput> local_ports,
                               std::span<const NodeView> views, absl::Time now) {
@@ -73,10 +76,15 @@ absl::Status Balancer::Update(std::span<const PortInput> local_ports,
 
 absl::Status Balancer::Update(std::span<const PortInput> local_ports,
                               std::span<const DestinationPorts> destinations, absl::Time now) {
-  absl::StatusOr<std::shared_ptr<const BalanceSnapshot>> snap = BuildBalanceSnapshot(
-      local_ports, destinations, config_.criterion, config_.tie_margin, next_period_, now);
+  const double period_seconds = last_update_ != absl::InfinitePast() && now > last_update_
+                                    ? absl::ToDoubleSeconds(now - last_update_)
+                                    : 0;
+  absl::StatusOr<std::shared_ptr<const BalanceSnapshot>> snap =
+      BuildBalanceSnapshot(local_ports, destinations, config_.criterion, config_.tie_margin,
+                           next_period_, now, period_seconds);
   if (!snap.ok()) return snap.status();
   ++next_period_;
+  last_update_ = now;
   slot_.Publish(*std::move(snap));
   return absl::OkStatus();
 }
@@ -96,7 +104,28 @@ void Balancer::CountMissingPorts(uint8_t flags) {
   if (flags & kDecisionNoReceivePort) ++counters_.no_receive_port;
 }
 
-Decision Balancer::Decide(const BalanceKey& key) {
+void Balancer::ResetLedgers(const BalanceSnapshot& snap) {
+  local_ledger_.Reset(snap.local);
+  // Grows with the cluster (a new destination, once), never per message.
+  if (destination_ledgers_.size() < snap.destinations.size()) {
+    destination_ledgers_.resize(snap.destinations.size(), LoadLedger(config_.load_weights.utilisation));
+  }
+  for (size_t i = 0; i < snap.destinations.size(); ++i) {
+    destination_ledgers_[i].Reset(snap.destinations[i]);
+  }
+  ledger_period_ = snap.period;
+}
+
+void Balancer::CountTraffic(KeyState& state, uint32_t period, size_t bytes) {
+  if (state.traffic_period != period) {
+    state.bytes_last_period = state.traffic_period + 1 == period ? state.bytes_this_period : 0;
+    state.bytes_this_period = 0;
+    state.traffic_period = period;
+  }
+  state.bytes_this_period += bytes;
+}
+
+Decision Balancer::Decide(const BalanceKey& key, size_t bytes) {
   ++counters_.decisions;
   const BalanceSnapshot* snap = reader_.Current();
   if (snap == nullptr) {  // no loads yet: nothing is known to be up
@@ -111,6 +140,7 @@ Decision Balancer::Decide(const BalanceKey& key) {
   bool added = false;
   const uint64_t evictions_before = keys_->evictions();
   KeyState* state = keys_->FindOrAdd(key, &added);
+  CountTraffic(*state, snap->period, bytes);
   if (!added && state->decided_period == snap->period) {  // the period's decision, again
     if (state->decision.flags != 0) CountMissingPorts(state->decision.flags);
     return state->decision;
@@ -125,15 +155,27 @@ Decision Balancer::Decide(const BalanceKey& key) {
   KeyAssignment* a = &state->assignment;
   a->last_used_period = snap->period;
 
-  // Steps 3–4 (sending side), then step 5 (receiving side), each sticky (LB-6).
+  // Steps 3–4 (sending side), then step 5 (receiving side), each sticky (LB-6), against
+  // the period's loads as this period's moves left them.
+  if (ledger_period_ != snap->period) ResetLedgers(*snap);
+  const double bits_per_second =
+      snap->period_seconds > 0 ? 8.0 * static_cast<double>(state->bytes_last_period) / snap->period_seconds
+                               : 0;
+  const uint32_t dest_index = key.dst_node < snap->destination_index.size()
+                                  ? snap->destination_index[key.dst_node]
+                                  : BalanceSnapshot::kNoDestination;
   const PortTable* dest = snap->Destination(key.dst_node);
-  if (!KeepsPortOutright(snap->local, a->send)) {
-    event_flags |= CountMove(
-        ReassessPort(snap->local, hash, snap->period, config_.hysteresis, &PickSendPort, &a->send));
+  if (!KeepsPortOutright(snap->local, local_ledger_, a->send)) {
+    event_flags |= CountMove(ReassessPort(snap->local, local_ledger_, hash, snap->period,
+                                          config_.hysteresis, bits_per_second, &PickSendPort,
+                                          &a->send));
   }
-  if (dest != nullptr && !KeepsPortOutright(*dest, a->receive)) {
-    event_flags |= CountMove(
-        ReassessPort(*dest, hash, snap->period, config_.hysteresis, &PickReceivePort, &a->receive));
+  if (dest != nullptr) {
+    LoadLedger& ledger = destination_ledgers_[dest_index];
+    if (!KeepsPortOutright(*dest, ledger, a->receive)) {
+      event_flags |= CountMove(ReassessPort(*dest, ledger, hash, snap->period, config_.hysteresis,
+                                            bits_per_second, &PickReceivePort, &a->receive));
+    }
   }
 
   Decision d;
@@ -185,6 +227,12 @@ BalancerReport Balancer::Report() {
     k.receive_port = PortIdOf(snap->Destination(key.dst_node), a.receive.port);
     k.send_held_periods = snap->period - a.send.moved_period;
     k.receive_held_periods = snap->period - a.receive.moved_period;
+    if (snap->period_seconds > 0 && state.traffic_period + 1 >= snap->period) {
+      // The last whole period the key sent in: the one before the one it counts now.
+      const uint64_t bytes = state.traffic_period == snap->period ? state.bytes_last_period
+                                                                  : state.bytes_this_period;
+      k.bits_per_second = 8.0 * static_cast<double>(bytes) / snap->period_seconds;
+    }
     active.push_back(k);
   });
   r.active_keys_total = active.size();

@@ -29,6 +29,7 @@
 #include "userspace/lb/decision.h"
 #include "userspace/lb/key_assignment.h"
 #include "userspace/lb/key_state_table.h"
+#include "userspace/lb/load_ledger.h"
 #include "userspace/lb/port_input.h"
 #include "userspace/lb/snapshot_slot.h"
 #include "userspace/lb/toeplitz_hash.h"
@@ -96,6 +97,7 @@ struct ActiveKeyReport {
   std::optional<uint16_t> receive_port;
   uint32_t send_held_periods = 0;  // since the key last changed its sending port
   uint32_t receive_held_periods = 0;
+  double bits_per_second = 0;  // its traffic over the last whole period
 };
 
 struct BalancerReport {
@@ -123,9 +125,10 @@ class Balancer {
   absl::Status Update(std::span<const PortInput> local_ports,
                       std::span<const DestinationPorts> destinations, absl::Time now);
 
-  // Steps 1–6 for one message of `key`; its ports stay the same from message to message
-  // unless LB-6 allows a move (key_assignment.h).
-  Decision Decide(const BalanceKey& key);
+  // Steps 1–6 for one message of `key`, `bytes` long; its ports stay the same from
+  // message to message unless LB-6 allows a move (key_assignment.h). The bytes give the
+  // key's traffic, which a move takes from one port's load to another's (load_ledger.h).
+  Decision Decide(const BalanceKey& key, size_t bytes = 0);
 
   BalancerReport Report();
 
@@ -136,11 +139,15 @@ class Balancer {
   Balancer(BalancerConfig config, ToeplitzHash hasher, monitor::PortLoadModel load_model);
   uint8_t CountMove(HoldOutcome outcome);  // the DecisionFlags of a re-pick, counted
   void CountMissingPorts(uint8_t flags);
+  // The worker's ledgers start over from a new snapshot's loads.
+  void ResetLedgers(const BalanceSnapshot& snap);
+  static void CountTraffic(KeyState& state, uint32_t period, size_t bytes);
 
   const BalancerConfig config_;
   const ToeplitzHash hasher_;
   const monitor::PortLoadModel load_model_;
   uint32_t next_period_ = 1;  // Update's thread only
+  absl::Time last_update_ = absl::InfinitePast();
 
   SnapshotSlot<BalanceSnapshot> slot_;
 
@@ -148,6 +155,11 @@ class Balancer {
   SnapshotReader<BalanceSnapshot> reader_{&slot_};
   std::optional<KeyStateTable> keys_;  // set by Create
   BalancerCounters counters_;
+  // This period's loads as the worker's moves change them: local ports, and per
+  // destination (indexed like the snapshot's destinations).
+  uint32_t ledger_period_ = 0;
+  LoadLedger local_ledger_;
+  std::vector<LoadLedger> destination_ledgers_;
 };
 
 }  // namespace dmpd::lb

@@ -7,17 +7,24 @@
 //
 // The damping, per side (sending, receiving) of each key:
 //  - after taking a port the key holds it for `hold_periods` before an overload may move it;
-//  - it moves only if the least-loaded port is lighter by at least `min_gain`;
+//  - it moves only if the least-loaded port, with the key's own traffic added, is still
+//    lighter by at least `min_gain` (a key heavier than the gap stays: moving it would only
+//    move the hot spot);
 //  - a key that moves again soon after its last move doubles its hold (up to
 //    max_hold_periods); one that stayed put for twice its hold starts again from
 //    min_hold_periods. A key pushed around by alternating loads thus moves ever more rarely.
 // An unavailable port is left at once, whatever the hold.
+//
+// Loads are the period's as the LoadLedger has them: each move is booked there (the key's
+// traffic taken off its old port and put on its new one), so the next key to re-check in
+// the same period sees it.
 #ifndef DMPD_USERSPACE_LB_KEY_ASSIGNMENT_H_
 #define DMPD_USERSPACE_LB_KEY_ASSIGNMENT_H_
 
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "userspace/lb/load_ledger.h"
 #include "userspace/lb/port_table.h"
 
 namespace dmpd::lb {
@@ -54,18 +61,21 @@ enum class HoldOutcome : uint8_t {
 
 // The common case, inlined on the data path: the port is still there, available and not
 // overloaded, so the key keeps it whatever the hold.
-inline bool KeepsPortOutright(const PortTable& table, const PortHold& hold) {
+inline bool KeepsPortOutright(const PortTable& table, const LoadLedger& ledger,
+                              const PortHold& hold) {
   if (hold.port >= table.size()) return false;
-  const PortEntry& p = table.port(hold.port);
-  return p.available && !p.overloaded;
+  return table.port(hold.port).available && !ledger.Overloaded(table, hold.port);
 }
 
-using PortPickFn = uint8_t (*)(const PortTable&, uint32_t hash);
+using PortPickFn = uint8_t (*)(const PortTable&, const LoadLedger&, uint32_t hash);
 
-// Keeps or re-picks `hold`'s port against this period's `table`; `pick` chooses a port for
-// a key that has none or lost its own (PickSendPort / PickReceivePort).
-HoldOutcome ReassessPort(const PortTable& table, uint32_t hash, uint32_t period,
-                         const HysteresisConfig& h, PortPickFn pick, PortHold* hold);
+// Keeps or re-picks `hold`'s port against this period's `table` and `ledger`; `pick`
+// chooses a port for a key that has none or lost its own (PickSendPort / PickReceivePort).
+// `bits_per_second`: the key's traffic over the last period (0: not known), booked in the
+// ledger when the key moves.
+HoldOutcome ReassessPort(const PortTable& table, LoadLedger& ledger, uint32_t hash,
+                         uint32_t period, const HysteresisConfig& h, double bits_per_second,
+                         PortPickFn pick, PortHold* hold);
 
 }  // namespace dmpd::lb
 

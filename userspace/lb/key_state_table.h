@@ -27,6 +27,11 @@ struct KeyState {
   uint32_t decided_period = 0;
   Decision decision;  // without kDecisionEventFlags
   KeyAssignment assignment;
+  // The key's traffic (message bytes), per period: its share of a port's load when it
+  // moves (load_ledger.h).
+  uint32_t traffic_period = 0;  // the period bytes_this_period counts
+  uint64_t bytes_this_period = 0;
+  uint64_t bytes_last_period = 0;  // the period before traffic_period (0: idle then)
 };
 
 class KeyStateTable {

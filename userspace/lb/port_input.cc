@@ -34,6 +34,7 @@ std::vector<PortInput> PortInputsFromNodeView(const NodeView& view,
     in.mac = p.mac.value_or(MacAddress{});
     in.available = PortAvailableFromInfo(p);
     in.load = PortLoadFromInfo(p, model);
+    in.bandwidth_bps = static_cast<double>(p.speed_bps.value_or(0));
   }
   return out;
 }

@@ -21,6 +21,9 @@ struct PortInput {
   bool available = false;  // up and usable; a port that is not is never chosen
   double load = 0;         // smoothed L_i (PortLoadModel::SmoothedLoad)
   uint16_t tx_queue = 0;   // local ports: the TX queue this worker sends on; unused for peers
+  // BW of eq. (3), bit/s; 0 when not known. A key's traffic divided by it is the share of
+  // the port's utilisation that key accounts for (load_ledger.h).
+  double bandwidth_bps = 0;
 };
 
 // The ports of one destination node, as its last heartbeat view described them.

@@ -3,16 +3,15 @@
 
 namespace dmpd::lb {
 
-uint8_t PickSendPort(const PortTable& local, uint32_t hash) {
+uint8_t PickSendPort(const PortTable& local, const LoadLedger& ledger, uint32_t hash) {
   if (local.size() == 0) return kNoPort;
   const auto hashed = static_cast<uint8_t>(hash % local.size());
-  const PortEntry& p = local.port(hashed);
-  if (p.available && !p.overloaded) return hashed;
-  return local.LeastLoadedSpread(hash);
+  if (local.port(hashed).available && !ledger.Overloaded(local, hashed)) return hashed;
+  return ledger.LeastLoadedSpread(local, hash);
 }
 
-uint8_t PickReceivePort(const PortTable& destination, uint32_t hash) {
-  return destination.LeastLoadedSpread(hash);
+uint8_t PickReceivePort(const PortTable& destination, const LoadLedger& ledger, uint32_t hash) {
+  return ledger.LeastLoadedSpread(destination, hash);
 }
 
 }  // namespace dmpd::lb

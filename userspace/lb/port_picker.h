@@ -6,18 +6,22 @@
 
 #include <cstdint>
 
+#include "userspace/lb/load_ledger.h"
 #include "userspace/lb/port_table.h"
 
 namespace dmpd::lb {
 
+// Loads are the period's as `ledger` has them (the measured ones, adjusted by this
+// period's moves).
+
 // Steps 2–4: the port `hash mod n` over all of the node's ports; if that one is not
 // available, or the criterion calls it overloaded, the least-loaded available port
 // instead (spread over ties by the hash). kNoPort when no port is available.
-uint8_t PickSendPort(const PortTable& local, uint32_t hash);
+uint8_t PickSendPort(const PortTable& local, const LoadLedger& ledger, uint32_t hash);
 
 // Step 5: the least-loaded available port of the destination (spread over ties by the
 // hash). kNoPort when none is available.
-uint8_t PickReceivePort(const PortTable& destination, uint32_t hash);
+uint8_t PickReceivePort(const PortTable& destination, const LoadLedger& ledger, uint32_t hash);
 
 }  // namespace dmpd::lb
 

@@ -28,7 +28,9 @@ absl::StatusOr<PortTable> PortTable::Build(std::span<const PortInput> ports,
       return absl::InvalidArgumentError(
           absl::StrCat("port ", in.port_id, " has load ", in.load, "; loads are ratios >= 0"));
     }
-    t.ports_.push_back(PortEntry{in.mac, in.port_id, in.tx_queue, in.load, in.available, false});
+    const double bandwidth = std::isfinite(in.bandwidth_bps) && in.bandwidth_bps > 0 ? in.bandwidth_bps : 0;
+    t.ports_.push_back(
+        PortEntry{in.mac, in.port_id, in.tx_queue, in.load, bandwidth, in.available, false});
     if (in.available) {
       t.by_load_.push_back(static_cast<uint8_t>(i));
       loads[n_available++] = in.load;
@@ -41,16 +43,11 @@ absl::StatusOr<PortTable> PortTable::Build(std::span<const PortInput> ports,
   t.summary_ = MarkOverloadedPorts(std::span<const double>(loads.data(), n_available), criterion,
                                    std::span<bool>(overloaded.data(), n_available));
   for (size_t k = 0; k < n_available; ++k) t.ports_[t.by_load_[k]].overloaded = overloaded[k];
+  t.overload_limit_ = OverloadLimit(t.summary_, criterion);
+  t.tie_margin_ = tie_margin;
 
   std::stable_sort(t.by_load_.begin(), t.by_load_.end(),
                    [&t](uint8_t a, uint8_t b) { return t.ports_[a].load < t.ports_[b].load; });
-  if (!t.by_load_.empty()) {
-    const double least = t.ports_[t.by_load_.front()].load;
-    while (t.near_least_ < t.by_load_.size() &&
-           t.ports_[t.by_load_[t.near_least_]].load <= least + tie_margin) {
-      ++t.near_least_;
-    }
-  }
   return t;
 }
 

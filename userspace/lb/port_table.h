@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// PortTable: the ports of one node as the per-message path reads them — MAC, load,
-// availability, the criterion's "overloaded" verdict, and the available ports ordered by
-// load. Built once per load update (the snapshot), immutable afterwards.
+// PortTable: the ports of one node as the per-message path reads them — MAC, measured
+// load, bandwidth, availability, the criterion's "overloaded" verdict and limit, and the
+// available ports ordered by load. Built once per load update (the snapshot), immutable
+// afterwards.
 //
 // The paper keeps its available ports in a min-heap and "finds the least-loaded port
-// after one heap adjustment" (§3.2). Here loads change all at once, once a sampling
-// period, so the table sorts the available ports when it is built (n ≤ 64) and the data
-// path reads the front in O(1): the heap's answer without a heap operation per message.
+// after one heap adjustment" (§3.2). Here the measured loads change all at once, once a
+// sampling period, and the table sorts the available ports when it is built (n ≤ 64);
+// the adjustments after each pick are the worker's LoadLedger (load_ledger.h), which
+// picks the least-loaded port by one scan of this order, once per key and period.
 #ifndef DMPD_USERSPACE_LB_PORT_TABLE_H_
 #define DMPD_USERSPACE_LB_PORT_TABLE_H_
 
@@ -32,6 +34,7 @@ struct PortEntry {
   uint16_t port_id = 0;
   uint16_t tx_queue = 0;
   double load = 0;
+  double bandwidth_bps = 0;  // 0: not known
   bool available = false;
   bool overloaded = false;  // the criterion's verdict (balance_degree.h); only if available
 };
@@ -53,23 +56,19 @@ class PortTable {
   // The available ports, least-loaded first (ties: lower index first).
   std::span<const uint8_t> available_by_load() const { return by_load_; }
 
-  // The least-loaded available port; kNoPort when none is available.
-  uint8_t LeastLoaded() const { return by_load_.empty() ? kNoPort : by_load_.front(); }
-
-  // One of the available ports within tie_margin of the least load, chosen by `hash`;
-  // kNoPort when none is available.
-  uint8_t LeastLoadedSpread(uint32_t hash) const {
-    return near_least_ == 0 ? kNoPort : by_load_[hash % near_least_];
-  }
-
   // eq. (7), (8) over the available ports.
   const LoadSummary& summary() const { return summary_; }
+  // A port whose load is above this is overloaded (OverloadLimit); LoadLedger judges the
+  // period's adjusted loads against it.
+  double overload_limit() const { return overload_limit_; }
+  double tie_margin() const { return tie_margin_; }
 
  private:
   std::vector<PortEntry> ports_;
   std::vector<uint8_t> by_load_;
-  uint32_t near_least_ = 0;
   LoadSummary summary_;
+  double overload_limit_ = 0;
+  double tie_margin_ = 0;
 };
 
 }  // namespace dmpd::lb

@@ -24,19 +24,19 @@ std::string_view PolicyName(BalancedPortChooser::Policy p) {
   return p == BalancedPortChooser::Policy::kBalanced ? "balanced" : "static";
 }
 
-size_t BalancedPortChooser::Choose(const lb::BalanceKey& key, const Route& route,
+size_t BalancedPortChooser::Choose(const lb::BalanceKey& key, size_t bytes, const Route& route,
                                    std::span<const size_t> up_ports, size_t copies,
                                    std::span<PortChoice> out) {
   if (up_ports.empty() || route.count == 0 || out.empty() || copies == 0) return 0;
-  if (policy_ == Policy::kStaticHash) return hash_.Choose(key, route, up_ports, copies, out);
-  const lb::Decision d = balancer_.Decide(key);
+  if (policy_ == Policy::kStaticHash) return hash_.Choose(key, bytes, route, up_ports, copies, out);
+  const lb::Decision d = balancer_.Decide(key, bytes);
   // The balancer sees ports once a sampling period; the worker sees links every poll and
   // the route every 100 ms. A decision for a port gone since is not used.
   const size_t local = d.ok() ? IndexOfPort(up_ports, d.send_port) : up_ports.size();
   const size_t remote = d.ok() ? IndexOfMac(route, d.dst_mac) : route.count;
   if (local == up_ports.size() || remote == route.count) {
     fallbacks_.Add();
-    return hash_.Choose(key, route, up_ports, copies, out);
+    return hash_.Choose(key, bytes, route, up_ports, copies, out);
   }
   // k copies on distinct local ports: the balancer's, then the next ones that are up.
   const size_t n = std::min({copies, up_ports.size(), out.size()});

@@ -38,8 +38,9 @@ class BalancedPortChooser final : public PortChooser {
   BalancedPortChooser(lb::Balancer& balancer, Policy policy)
       : balancer_(balancer), policy_(policy) {}
 
-  size_t Choose(const lb::BalanceKey& key, const Route& route, std::span<const size_t> up_ports,
-                size_t copies, std::span<PortChoice> out) override;
+  size_t Choose(const lb::BalanceKey& key, size_t bytes, const Route& route,
+                std::span<const size_t> up_ports, size_t copies,
+                std::span<PortChoice> out) override;
   void Poll() override;
 
   // Main lcore: asks the worker for a fresh report (after each balancer update).

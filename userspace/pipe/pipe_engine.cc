@@ -276,7 +276,8 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   h.flags = s.config.copies > 1 ? DMPD_DATA_F_MULTI_SEND : 0;
   const lb::BalanceKey key{h.src_node, h.dst_node, h.src_pipe, h.dst_pipe, h.type};
   std::array<PortChoice, 4> choices;
-  const size_t n = chooser_->Choose(key, route->second, up_ports_, s.config.copies, choices);
+  const size_t n = chooser_->Choose(key, m.payload.size(), route->second, up_ports_, s.config.copies,
+                                    choices);
   if (n == 0) {
     ++s.next_sequence;
     s.counters.dropped_no_route.Add();

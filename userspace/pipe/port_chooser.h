@@ -33,9 +33,10 @@ struct PortChoice {
 class PortChooser {
  public:
   virtual ~PortChooser() = default;
-  // Fills up to `copies` choices on distinct local ports from `up_ports`; returns how many
-  // (fewer when fewer ports are up; 0 when none is or the route is empty).
-  virtual size_t Choose(const lb::BalanceKey& key, const Route& route,
+  // Fills up to `copies` choices on distinct local ports from `up_ports` for a message of
+  // `bytes`; returns how many (fewer when fewer ports are up; 0 when none is or the route
+  // is empty).
+  virtual size_t Choose(const lb::BalanceKey& key, size_t bytes, const Route& route,
                         std::span<const size_t> up_ports, size_t copies,
                         std::span<PortChoice> out) = 0;
   // Once per worker poll, before the poll's choices: housekeeping that must run on the
@@ -46,8 +47,9 @@ class PortChooser {
 class HashPortChooser final : public PortChooser {
  public:
   HashPortChooser() : hash_(lb::ToeplitzHash::CreateMicrosoftDefault()) {}
-  size_t Choose(const lb::BalanceKey& key, const Route& route, std::span<const size_t> up_ports,
-                size_t copies, std::span<PortChoice> out) override {
+  size_t Choose(const lb::BalanceKey& key, size_t /*bytes*/, const Route& route,
+                std::span<const size_t> up_ports, size_t copies,
+                std::span<PortChoice> out) override {
     if (up_ports.empty() || route.count == 0) return 0;
     const uint32_t h = hash_.Hash(key);
     size_t n = std::min({copies, up_ports.size(), out.size()});

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The period's loads as moves change them (the paper's heap adjustment).
+#include "userspace/lb/load_ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace dmpd::lb {
+namespace {
+
+PortTable Table(const std::vector<double>& loads, double bandwidth_bps,
+                const std::vector<bool>& up = {}) {
+  std::vector<PortInput> in;
+  for (size_t i = 0; i < loads.size(); ++i) {
+    PortInput& p = in.emplace_back();
+    p.port_id = static_cast<uint16_t>(i);
+    p.available = up.empty() || up[i];
+    p.load = loads[i];
+    p.bandwidth_bps = bandwidth_bps;
+  }
+  absl::StatusOr<PortTable> t = PortTable::Build(in, BalanceCriterionConfig{}, 0.01);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return *t;
+}
+
+TEST(LoadLedger, StartsFromTheMeasuredLoads) {
+  const PortTable t = Table({0.5, 0.1, 0.3}, 100e6);
+  LoadLedger l;
+  l.Reset(t);
+  EXPECT_DOUBLE_EQ(l.load(0), 0.5);
+  EXPECT_DOUBLE_EQ(l.load(2), 0.3);
+  // mean 0.3: the gap limit is 0.3 · 1.1 + 0.02 = 0.35.
+  EXPECT_TRUE(l.Overloaded(t, 0));
+  EXPECT_FALSE(l.Overloaded(t, 2));
+  EXPECT_EQ(l.LeastLoadedSpread(t, 12345), 1);
+}
+
+TEST(LoadLedger, AMoveTakesTheKeysShareFromOnePortToTheOther) {
+  const PortTable t = Table({0.5, 0.1, 0.3}, 100e6);
+  LoadLedger l(0.84);
+  l.Reset(t);
+  // 10 Mbit/s on a 100 Mbit/s port: utilisation 0.1, load 0.84 · 0.1 (eq. 5).
+  EXPECT_NEAR(l.KeyLoad(t, 0, 10e6), 0.084, 1e-12);
+  l.Move(t, 0, 1, 10e6);
+  EXPECT_NEAR(l.load(0), 0.416, 1e-12);
+  EXPECT_NEAR(l.load(1), 0.184, 1e-12);
+  // Port 1 is no longer the lightest: the next pick sees the move.
+  EXPECT_EQ(l.LeastLoadedSpread(t, 0), 1);  // 0.184 < 0.3
+  l.Move(t, 0, 1, 20e6);
+  EXPECT_NEAR(l.load(1), 0.352, 1e-12);
+  EXPECT_EQ(l.LeastLoadedSpread(t, 0), 0);  // 0.248 < 0.3 < 0.352
+  EXPECT_FALSE(l.Overloaded(t, 0));         // 0.248 ≤ 0.35 now
+}
+
+TEST(LoadLedger, UnknownBandwidthMovesNothingAndLoadsStayAtOrAboveZero) {
+  const PortTable t = Table({0.5, 0.1}, 0);
+  LoadLedger l;
+  l.Reset(t);
+  l.Move(t, 0, 1, 1e9);
+  EXPECT_DOUBLE_EQ(l.load(0), 0.5);
+  EXPECT_DOUBLE_EQ(l.load(1), 0.1);
+  const PortTable fast = Table({0.05, 0.1}, 1e6);
+  l.Reset(fast);
+  l.Move(fast, 0, kNoPort, 1e6);  // more than the port had: not negative
+  EXPECT_DOUBLE_EQ(l.load(0), 0.0);
+}
+
+TEST(LoadLedger, NeverPicksADownPort) {
+  const PortTable t = Table({0.5, 0.0, 0.3}, 100e6, {true, false, true});
+  LoadLedger l;
+  l.Reset(t);
+  for (uint32_t h = 0; h < 32; ++h) EXPECT_EQ(l.LeastLoadedSpread(t, h), 2);
+  const PortTable none = Table({0.5, 0.0}, 100e6, {false, false});
+  l.Reset(none);
+  EXPECT_EQ(l.LeastLoadedSpread(none, 3), kNoPort);
+}
+
+TEST(LoadLedger, ResetStartsThePeriodOver) {
+  const PortTable t = Table({0.5, 0.1}, 100e6);
+  LoadLedger l;
+  l.Reset(t);
+  l.Move(t, 0, 1, 50e6);
+  l.Reset(t);
+  EXPECT_DOUBLE_EQ(l.load(0), 0.5);
+  EXPECT_DOUBLE_EQ(l.load(1), 0.1);
+}
+
+}  // namespace
+}  // namespace dmpd::lb

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/lb/load_ledger.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace dmpd::lb {
+
+void LoadLedger::Reset(const PortTable& table) {
+  loads_.resize(table.size());
+  for (size_t i = 0; i < table.size(); ++i) loads_[i] = table.port(static_cast<uint8_t>(i)).load;
+}
+
+uint8_t LoadLedger::LeastLoadedSpread(const PortTable& table, uint32_t hash) const {
+  double least = std::numeric_limits<double>::infinity();
+  for (uint8_t i : table.available_by_load()) least = std::min(least, loads_[i]);
+  // The near-least ports in the table's load order (index order among equals), so that
+  // with no adjustment this picks exactly what PortTable::LeastLoadedSpread picks.
+  std::array<uint8_t, kMaxNodePorts> near;
+  uint32_t n = 0;
+  for (uint8_t i : table.available_by_load()) {
+    if (loads_[i] <= least + table.tie_margin()) near[n++] = i;
+  }
+  return n == 0 ? kNoPort : near[hash % n];
+}
+
+double LoadLedger::KeyLoad(const PortTable& table, uint8_t port, double bits_per_second) const {
+  if (port == kNoPort || port >= table.size()) return 0;
+  const double bw = table.port(port).bandwidth_bps;
+  return bw > 0 ? utilisation_weight_ * bits_per_second / bw : 0;
+}
+
+void LoadLedger::Move(const PortTable& table, uint8_t from, uint8_t to, double bits_per_second) {
+  if (from != kNoPort && from < loads_.size()) {
+    loads_[from] = std::max(0.0, loads_[from] - KeyLoad(table, from, bits_per_second));
+  }
+  if (to != kNoPort && to < loads_.size()) loads_[to] += KeyLoad(table, to, bits_per_second);
+}
+
+}  // namespace dmpd::lb

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// LoadLedger: one node's port loads during a period as the worker's own re-picks change
+// them — the paper's "heap adjustment" after each pick (§3.2). The snapshot holds what the
+// last sample measured; a key moved off a hot port this period takes its traffic with it,
+// and the next key to re-check must see that. Without it every key of a hot port moves
+// to the same least-loaded port in the same period (a herd), which is then the hot one:
+// the lab's experiment showed exactly that (docs/lb.md, "The experiment").
+//
+// A key's share of a port is its traffic over the last period divided by the port's
+// bandwidth, weighted like utilisation in eq. (5): λ_u · rate / BW. A port whose
+// bandwidth is not known gets no adjustment (the share cannot be expressed as load).
+//
+// Owned by the worker that decides; reset from the snapshot once a period.
+#ifndef DMPD_USERSPACE_LB_LOAD_LEDGER_H_
+#define DMPD_USERSPACE_LB_LOAD_LEDGER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "userspace/lb/port_table.h"
+
+namespace dmpd::lb {
+
+class LoadLedger {
+ public:
+  explicit LoadLedger(double utilisation_weight = 0.84) : utilisation_weight_(utilisation_weight) {}
+
+  // Starts a period with the table's measured loads. Allocates only to grow.
+  void Reset(const PortTable& table);
+
+  double load(uint8_t port) const { return loads_[port]; }
+
+  // The criterion's verdict on the port's adjusted load.
+  bool Overloaded(const PortTable& table, uint8_t port) const {
+    return table.port(port).available && loads_[port] > table.overload_limit();
+  }
+
+  // One of the available ports within the table's tie margin of the least adjusted load,
+  // chosen by `hash` (so that equally light ports share new keys); kNoPort if none.
+  uint8_t LeastLoadedSpread(const PortTable& table, uint32_t hash) const;
+
+  // The load `bits_per_second` of traffic puts on `port` (0 when its bandwidth is unknown).
+  double KeyLoad(const PortTable& table, uint8_t port, double bits_per_second) const;
+
+  // A key carrying `bits_per_second` leaves `from` for `to`; either may be kNoPort.
+  void Move(const PortTable& table, uint8_t from, uint8_t to, double bits_per_second);
+
+ private:
+  double utilisation_weight_;
+  std::vector<double> loads_;
+};
+
+}  // namespace dmpd::lb
+
+#endif  // DMPD_USERSPACE_LB_LOAD_LEDGER_H_
