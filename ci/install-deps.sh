@@ -20,6 +20,8 @@ packages=(
   strace
   # tests/bench/pipes.sh: the kernel UDP baseline
   sockperf
+  # tests/bench/lb_experiment.py: the PNG plots of PERF-3 (Figs. 9-10)
+  python3-matplotlib
 )
 
 if [ "$(id -u)" -ne 0 ]; then
