@@ -95,7 +95,7 @@ def rates(lab, n, key):
 
 def run_policy(lab, name, settings, base):
     lab.stop(1)
-    lab.start(1, settings=dict(settings, sample_interval_ms=SAMPLE_MS))
+    lab.start(1, settings=dict(settings, sample_interval_ms=SAMPLE_MS, max_loss_percent=0))
     wait_until(lambda: json.loads(lab.ctl(1, "pipes", "--json").stdout)["routes"] >= 1, 30,
                "node 1's route to node 2")
     plan = [(base + pipe, msgs, start, stop) for pipe, msgs, start, stop in schedule()]
@@ -171,7 +171,7 @@ def degraded_port(lab, criterion, base):
     near 1 for 4 ports, under the 1.86 threshold, however hot the port."""
     lab.stop(1)
     lab.start(1, settings={"lb_policy": "balanced", "lb_criterion": criterion,
-                           "sample_interval_ms": SAMPLE_MS})
+                           "sample_interval_ms": SAMPLE_MS, "max_loss_percent": 0})
     wait_until(lambda: json.loads(lab.ctl(1, "pipes", "--json").stdout)["routes"] >= 1, 30,
                "node 1's route to node 2")
     pipes = [base + i for i in range(8)]
@@ -360,5 +360,8 @@ if __name__ == "__main__":
         OUT = Path(sys.argv[2]).parent
         report(json.loads(Path(sys.argv[2]).read_text())["runs"])
         sys.exit(0)
+    # Overloaded ports lose control frames too; the static hash's would make node 1 leave
+    # the cluster for sustained loss (MON-7), which is not what this measures.
     run_test(body, nodes=2, ports=PORTS, deadline_s=1800,
-             settings={"sample_interval_ms": SAMPLE_MS, "cluster_interval_ms": 100})
+             settings={"sample_interval_ms": SAMPLE_MS, "cluster_interval_ms": 100,
+                       "max_loss_percent": 0})

@@ -142,7 +142,8 @@ def sending_port_pulled(lab, c):
 
 def static_hash_stays(lab, c):
     lab.stop(1)
-    lab.start(1, settings={"lb_policy": "static", "sample_interval_ms": SAMPLE_MS})
+    lab.start(1, settings={"lb_policy": "static", "sample_interval_ms": SAMPLE_MS,
+                           "max_loss_percent": 0})
     wait_until(lambda: json.loads(lab.ctl(1, "pipes", "--json").stdout)["routes"] >= 1, 20,
                "node 1 to have a route to node 2 again")
     t = Traffic(lab, 1, 2, PIPES, first_pipe=400, seconds=12)
@@ -172,5 +173,8 @@ def body(lab):
 
 
 if __name__ == "__main__":
+    # A capped port loses frames, control frames too: the health check that makes a node
+    # with a lossy port leave the cluster (MON-7, max_loss_percent) is not what this tests.
     run_test(body, nodes=2, ports=4,
-             settings={"sample_interval_ms": SAMPLE_MS, "cluster_interval_ms": 100})
+             settings={"sample_interval_ms": SAMPLE_MS, "cluster_interval_ms": 100,
+                       "max_loss_percent": 0})
