@@ -9,60 +9,34 @@
 #include <vector>
 
 #include "common/byte_order.h"
+#include "tests/vs/vs_test_support.h"
 #include "userspace/vs/internet_checksum.h"
 
 namespace dmpd::vs {
 namespace {
 
-// A valid IPv4 packet with a TCP or UDP header and `payload` random bytes; checksums right.
+using test_support::BuildPacket;
+using test_support::ChecksumsVerify;
+using test_support::PacketSpec;
+
+// A valid packet with random addresses, ports, TTL and `payload` random bytes.
 std::vector<uint8_t> MakePacket(std::mt19937& rng, uint8_t proto, size_t payload,
                                 bool udp_checksum = true) {
-  const size_t l4 = proto == kProtoTcp ? 20 : 8;
-  std::vector<uint8_t> p(20 + l4 + payload);
-  for (auto& b : p) b = static_cast<uint8_t>(rng());
-  p[0] = 0x45;
-  p[1] = 0;
-  StoreBe16(&p[2], static_cast<uint16_t>(p.size()));
-  StoreBe16(&p[6], 0x4000);  // DF, not a fragment
-  p[8] = static_cast<uint8_t>(2 + rng() % 250);
-  p[9] = proto;
-  StoreBe16(&p[10], 0);
-  StoreBe16(&p[10], InternetChecksum(std::span(p).first(20)));
-  uint8_t* h = &p[20];
-  if (proto == kProtoTcp) {
-    h[12] = 0x50;  // data offset 5 words
-    StoreBe16(h + 16, 0);
-  } else {
-    StoreBe16(h + 4, static_cast<uint16_t>(l4 + payload));
-    StoreBe16(h + 6, 0);
-  }
-  // The pseudo-header: addresses, protocol, L4 length.
-  uint8_t pseudo[12];
-  std::copy(&p[12], &p[20], pseudo);
-  pseudo[8] = 0;
-  pseudo[9] = proto;
-  StoreBe16(pseudo + 10, static_cast<uint16_t>(l4 + payload));
-  uint16_t sum = InternetChecksum(std::span(p).subspan(20), OnesComplementSum(pseudo));
-  if (proto == kProtoUdp && sum == 0) sum = 0xFFFF;
-  if (proto == kProtoUdp && !udp_checksum) sum = 0;
-  StoreBe16(h + (proto == kProtoTcp ? 16 : 6), sum);
-  return p;
+  PacketSpec s;
+  s.proto = proto;
+  s.src_addr = static_cast<uint32_t>(rng());
+  s.dst_addr = static_cast<uint32_t>(rng());
+  s.src_port = static_cast<uint16_t>(rng());
+  s.dst_port = static_cast<uint16_t>(rng());
+  s.tcp_flags = static_cast<uint8_t>(rng());
+  s.ttl = static_cast<uint8_t>(2 + rng() % 250);
+  s.payload.resize(payload);
+  for (auto& b : s.payload) b = static_cast<uint8_t>(rng());
+  s.udp_checksum = udp_checksum;
+  return BuildPacket(s);
 }
 
-// Both checksums verify over the whole packet (UDP's "none" aside).
-void ExpectChecksumsVerify(const std::vector<uint8_t>& p) {
-  EXPECT_EQ(InternetChecksum(std::span(p).first(20)), 0) << "IPv4 header";
-  const uint8_t proto = p[9];
-  const uint16_t l4_len = static_cast<uint16_t>(p.size() - 20);
-  if (proto == kProtoUdp && LoadBe16(&p[26]) == 0) return;
-  uint8_t pseudo[12];
-  std::copy(&p[12], &p[20], pseudo);
-  pseudo[8] = 0;
-  pseudo[9] = proto;
-  StoreBe16(pseudo + 10, l4_len);
-  EXPECT_EQ(InternetChecksum(std::span(p).subspan(20), OnesComplementSum(pseudo)), 0)
-      << (proto == kProtoTcp ? "TCP" : "UDP");
-}
+void ExpectChecksumsVerify(const std::vector<uint8_t>& p) { EXPECT_TRUE(ChecksumsVerify(p)); }
 
 TEST(Ipv4L4Packet, RewriteKeepsChecksumsRightOnRandomPackets) {
   std::mt19937 rng(20261129);
