@@ -7,6 +7,8 @@
  * Every path leaves through COUNT_AND_RETURN, so each frame moves exactly one counter.
  */
 #include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/ip.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -32,6 +34,40 @@ static __always_inline int is_foreign_unicast(const __u8 *dst, const __u8 *own)
 	       (dst[4] ^ own[4]) | (dst[5] ^ own[5]);
 }
 
+/* The virtual service's frames (common/xdp_steer.h): 1 if this IPv4 packet (at c->pos) is
+ * one, else 0 (the kernel's). Reads only within the frame. */
+static __always_inline int is_virtual_service(const struct cursor *c)
+{
+	__u32 key = 0;
+	struct dmpd_vs_config *cfg = bpf_map_lookup_elem(&dmpd_vs_cfg, &key);
+	struct iphdr *ip = c->pos;
+	struct dmpd_vs_service_key svc = {};
+	__be16 *ports;
+	__u16 dport;
+
+	if (!cfg || cfg->magic != DMPD_VS_CONFIG_MAGIC)
+		return 0;
+	if ((void *)(ip + 1) > c->end || ip->version != 4 || ip->ihl < 5)
+		return 0;
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return 0;
+	if (!bpf_map_lookup_elem(&dmpd_vs_vips, &ip->daddr))
+		return 0;
+	/* A fragment after the first has no ports: the kernel's (it owns the VIP). */
+	if (ip->frag_off & bpf_htons(0x1FFF))
+		return 0;
+	ports = (void *)ip + ((ip->ihl & 0xF) * 4);
+	if ((void *)(ports + 2) > c->end)
+		return 0;
+	svc.vip = ip->daddr;
+	svc.port = ports[1];
+	svc.proto = ip->protocol;
+	if (bpf_map_lookup_elem(&dmpd_vs_svc, &svc))
+		return 1; /* a client's request */
+	dport = bpf_ntohs(ports[1]);
+	return dport >= cfg->vdport_first && dport <= cfg->vdport_last; /* a backend's reply */
+}
+
 SEC("xdp")
 int dmpd_steer(struct xdp_md *ctx)
 {
@@ -49,7 +85,17 @@ int dmpd_steer(struct xdp_md *ctx)
 		ethertype = cfg->ethertype;
 
 	/* A runt the kernel may still want (it counts it as an error): not ours to drop. */
-	if (parse_ethernet(&c, &proto) < 0 || proto != ethertype)
+	if (parse_ethernet(&c, &proto) < 0)
+		COUNT_AND_RETURN(counters, passed_to_kernel, XDP_PASS);
+	if (proto == bpf_htons(ETH_P_IP) && is_virtual_service(&c)) {
+		struct dmpd_vs_counters *vs = bpf_map_lookup_elem(&dmpd_vs_count, &key);
+
+		verdict = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_DROP);
+		if (verdict != XDP_REDIRECT) /* no socket: the kernel has no use for it either */
+			COUNT_AND_RETURN(vs, vs_no_socket, XDP_DROP);
+		COUNT_AND_RETURN(vs, redirected_vs, XDP_REDIRECT);
+	}
+	if (proto != ethertype)
 		COUNT_AND_RETURN(counters, passed_to_kernel, XDP_PASS);
 
 	/* Flooded to us by a switch that has not learnt where the destination is: not ours,

@@ -68,4 +68,49 @@ DMPD_SHARED_ASSERT(sizeof(struct dmpd_steer_counters) == 8 * 8, "dmpd_steer_coun
 #define DMPD_STEER_CARRIED_MAP "dmpd_carried"
 #define DMPD_STEER_MAX_QUEUES 64
 
+/*
+ * The virtual service (issue 9, docs/vs.md): IPv4 TCP/UDP to a service's vip:vport (a
+ * client's request) or to a VIP with a destination port in the vdport range (a backend's
+ * reply) goes to the AF_XDP socket; everything else to a VIP (ARP is not IPv4; ICMP, the
+ * node's own SSH on other ports, non-first fragments, packets too short to show their
+ * ports) stays the kernel's, counted passed_to_kernel like all other traffic. Until the
+ * daemon writes DMPD_VS_CONFIG_MAGIC, the program looks at no IPv4 frame.
+ */
+#define DMPD_VS_CONFIG_MAGIC 0x44564e54u /* "DVNT" */
+
+struct dmpd_vs_config {
+	__u32 magic;         /* DMPD_VS_CONFIG_MAGIC when services are configured */
+	__u16 vdport_first;  /* host order, inclusive */
+	__u16 vdport_last;
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_vs_config) == 8, "dmpd_vs_config layout");
+
+/* A service: its VIP and port as read from the frame (network order), its protocol. */
+struct dmpd_vs_service_key {
+	__be32 vip;
+	__be16 port;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;   /* zero */
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_vs_service_key) == 8, "dmpd_vs_service_key layout");
+
+/* Frames of the service: X(field, description); each moves exactly one of these and none
+ * of DMPD_STEER_COUNTERS. */
+#define DMPD_VS_COUNTERS(X)                                                          \
+	X(redirected_vs, "IPv4 frames of the virtual service redirected to the AF_XDP socket") \
+	X(vs_no_socket, "virtual service frames dropped: the queue has no AF_XDP socket")
+
+struct dmpd_vs_counters {
+#define DMPD_VS_COUNTER_FIELD(name, desc) __u64 name;
+	DMPD_VS_COUNTERS(DMPD_VS_COUNTER_FIELD)
+#undef DMPD_VS_COUNTER_FIELD
+};
+
+#define DMPD_VS_CONFIG_MAP "dmpd_vs_cfg"
+#define DMPD_VS_SERVICES_MAP "dmpd_vs_svc"   /* dmpd_vs_service_key -> __u32 (unused, 1) */
+#define DMPD_VS_VIPS_MAP "dmpd_vs_vips"      /* __be32 VIP -> __u32 services on it */
+#define DMPD_VS_COUNTERS_MAP "dmpd_vs_count"
+#define DMPD_VS_MAX_SERVICES 1024
+#define DMPD_VS_MAX_VIPS 256
+
 #endif /* DMPD_COMMON_XDP_STEER_H_ */

@@ -33,4 +33,33 @@ struct {
 	__type(value, __u32);
 } xsks_map SEC(".maps");
 
+/* The virtual service's (written by the daemon; see common/xdp_steer.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dmpd_vs_config);
+} dmpd_vs_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DMPD_VS_MAX_SERVICES);
+	__type(key, struct dmpd_vs_service_key);
+	__type(value, __u32);
+} dmpd_vs_svc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DMPD_VS_MAX_VIPS);
+	__type(key, __be32);
+	__type(value, __u32);
+} dmpd_vs_vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dmpd_vs_counters);
+} dmpd_vs_count SEC(".maps");
+
 #endif /* DMPD_BPF_STEER_MAPS_H_ */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Tier 2: the dmpd_steer program, loaded for real and run on crafted frames.
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,13 +14,16 @@
 #include <array>
 #include <cstring>
 #include <filesystem>
-#include <string>
 #include <memory>
 #include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "dmpd_steer.skel.h"
 #include "foreign_pass.skel.h"
 #include "tests/support/frame_builder.h"
+#include "tests/vs/vs_test_support.h"
 #include "userspace/xdp/steer_maps.h"
 #include "userspace/xdp/xdp_attachment.h"
 
@@ -356,6 +361,142 @@ TEST_F(SteerProgTest, EthertypeIsConfigurable) {
                  XDP_DROP, no_socket);
   EXPECT_VERDICT(FrameBuilder().Header(Hello(1)).PadToMinimum().Build(), XDP_PASS,
                  passed_to_kernel);
+}
+
+// --- the virtual service's frames (issue 9) ------------------------------------------------
+
+class VirtualServiceSteerTest : public SteerProgTest {
+ protected:
+  static constexpr uint32_t kVip = 0x0a000064;  // 10.0.0.100
+
+  void ConfigureService() {
+    Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
+    const uint32_t zero = 0;
+    const dmpd_vs_config cfg{DMPD_VS_CONFIG_MAGIC, 40000, 40099};
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.dmpd_vs_cfg, &zero, sizeof(zero), &cfg,
+                                   sizeof(cfg), BPF_ANY), 0);
+    const __be32 vip = htonl(kVip);
+    const uint32_t one = 1;
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.dmpd_vs_vips, &vip, sizeof(vip), &one,
+                                   sizeof(one), BPF_ANY), 0);
+    const dmpd_vs_service_key svc{htonl(kVip), htons(80), IPPROTO_TCP, 0};
+    ASSERT_EQ(bpf_map__update_elem(skel_->maps.dmpd_vs_svc, &svc, sizeof(svc), &one,
+                                   sizeof(one), BPF_ANY), 0);
+  }
+
+  dmpd_vs_counters VsCounters() {
+    const int cpus = libbpf_num_possible_cpus();
+    std::vector<dmpd_vs_counters> per_cpu(static_cast<size_t>(cpus));
+    const uint32_t zero = 0;
+    EXPECT_EQ(bpf_map__lookup_elem(skel_->maps.dmpd_vs_count, &zero, sizeof(zero),
+                                   per_cpu.data(), per_cpu.size() * sizeof(dmpd_vs_counters), 0),
+              0);
+    dmpd_vs_counters sum{};
+    for (const auto& c : per_cpu) {
+#define DMPD_VS_SUM(name, desc) sum.name += c.name;
+      DMPD_VS_COUNTERS(DMPD_VS_SUM)
+#undef DMPD_VS_SUM
+    }
+    return sum;
+  }
+
+  // An Ethernet frame around an IPv4 packet.
+  static std::vector<uint8_t> Frame(const std::vector<uint8_t>& ip) {
+    std::vector<uint8_t> f{0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00};
+    f.insert(f.end(), ip.begin(), ip.end());
+    return f;
+  }
+
+  static std::vector<uint8_t> Packet(uint8_t proto, uint32_t dst, uint16_t dport) {
+    vs::test_support::PacketSpec s;
+    s.proto = proto;
+    s.src_addr = 0x0a020007;
+    s.src_port = 5555;
+    s.dst_addr = dst;
+    s.dst_port = dport;
+    s.tcp_flags = vs::kTcpSyn;
+    return vs::test_support::BuildPacket(s);
+  }
+
+  // The verdict; `vs` true when the frame moved a virtual service counter (and exactly
+  // one counter moved in all).
+  int RunOne(const std::vector<uint8_t>& frame, bool* vs) {
+    const dmpd_vs_counters before = VsCounters();
+    dmpd_steer_counters d{};
+    const int verdict = Run(frame, &d);
+    const dmpd_vs_counters after = VsCounters();
+    const uint64_t vs_moved = (after.redirected_vs - before.redirected_vs) +
+                              (after.vs_no_socket - before.vs_no_socket);
+    EXPECT_EQ(Total(d) + vs_moved, 1u) << "exactly one counter";
+    *vs = vs_moved == 1;
+    return verdict;
+  }
+};
+
+TEST_F(VirtualServiceSteerTest, NothingIsTakenBeforeTheDaemonConfiguresAService) {
+  Configure(DMPD_ETHERTYPE_DEFAULT, 1, true);
+  bool vs = false;
+  EXPECT_EQ(RunOne(Frame(Packet(IPPROTO_TCP, kVip, 80)), &vs), XDP_PASS);
+  EXPECT_FALSE(vs);
+}
+
+TEST_F(VirtualServiceSteerTest, RequestsAndRepliesGoToTheSocketTheRestToTheKernel) {
+  ConfigureService();
+  bool vs = false;
+  // vip:vport (a request) and vip:vdport (a reply): the service's. The test run has no
+  // AF_XDP socket, so they end as vs_no_socket, which says the program chose the socket.
+  EXPECT_EQ(RunOne(Frame(Packet(IPPROTO_TCP, kVip, 80)), &vs), XDP_DROP);
+  EXPECT_TRUE(vs);
+  EXPECT_EQ(RunOne(Frame(Packet(IPPROTO_TCP, kVip, 40000)), &vs), XDP_DROP);
+  EXPECT_TRUE(vs);
+  EXPECT_EQ(RunOne(Frame(Packet(IPPROTO_UDP, kVip, 40099)), &vs), XDP_DROP);
+  EXPECT_TRUE(vs);
+  // The kernel's: the node's SSH on the VIP, UDP to the TCP service's port, just outside
+  // the vdport range, another address.
+  for (const auto& [proto, dst, port] :
+       std::vector<std::tuple<uint8_t, uint32_t, uint16_t>>{{IPPROTO_TCP, kVip, 22},
+                                                            {IPPROTO_UDP, kVip, 80},
+                                                            {IPPROTO_TCP, kVip, 39999},
+                                                            {IPPROTO_TCP, kVip, 40100},
+                                                            {IPPROTO_TCP, kVip + 1, 80}}) {
+    EXPECT_EQ(RunOne(Frame(Packet(proto, dst, port)), &vs), XDP_PASS) << port;
+    EXPECT_FALSE(vs) << port;
+  }
+}
+
+TEST_F(VirtualServiceSteerTest, IcmpFragmentsAndShortPacketsToTheVipStayTheKernels) {
+  ConfigureService();
+  bool vs = true;
+  auto icmp = Packet(IPPROTO_TCP, kVip, 80);
+  icmp[9] = IPPROTO_ICMP;
+  EXPECT_EQ(RunOne(Frame(icmp), &vs), XDP_PASS);
+  EXPECT_FALSE(vs);
+  auto fragment = Packet(IPPROTO_TCP, kVip, 80);
+  fragment[6] = 0x00;
+  fragment[7] = 0x10;  // offset 128 bytes: no ports in it
+  EXPECT_EQ(RunOne(Frame(fragment), &vs), XDP_PASS);
+  EXPECT_FALSE(vs);
+  auto whole = Frame(Packet(IPPROTO_TCP, kVip, 80));
+  whole.resize(14 + 20 + 3);  // the destination port cut
+  EXPECT_EQ(RunOne(whole, &vs), XDP_PASS);
+  EXPECT_FALSE(vs);
+  // ARP is not IPv4; DMPD frames still go their own way.
+  EXPECT_EQ(RunOne(FrameBuilder().Ethertype(ETH_P_ARP).PadToMinimum().Build(), &vs), XDP_PASS);
+  EXPECT_FALSE(vs);
+  EXPECT_EQ(RunOne(FrameBuilder().Header(Hello(1)).PadToMinimum().Build(), &vs), XDP_DROP);
+  EXPECT_FALSE(vs);  // no_socket, DMPD's counter
+}
+
+TEST_F(VirtualServiceSteerTest, PortsAreFoundAfterIpOptions) {
+  ConfigureService();
+  auto p = Packet(IPPROTO_TCP, kVip, 80);
+  // Insert 4 bytes of options (NOPs) after the 20-byte header: the worker refuses and
+  // counts them; the program must still read the right ports to hand them over.
+  p.insert(p.begin() + 20, {1, 1, 1, 0});
+  p[0] = 0x46;
+  bool vs = false;
+  EXPECT_EQ(RunOne(Frame(p), &vs), XDP_DROP);
+  EXPECT_TRUE(vs);
 }
 
 }  // namespace
