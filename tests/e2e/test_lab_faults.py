@@ -11,6 +11,9 @@ intervals):
    loses about 1 - 0.5^2 of round trips; `loss 1 0 0` removes the loss and its tc hooks.
 3. `partition 1`: node 1 hears nobody, nodes 2 and 3 hear only each other, IP is cut the
    same way; `heal` brings the full mesh back and removes the nftables table.
+4. `shape 3 1 5mbit`: tbf both ways (on the bridge-side veth, and on an ifb for what the
+   node sends), the node's daemon told the port's bandwidth; `shape 3 1 off` removes the
+   qdiscs, the ifb and the override.
 """
 
 import json
@@ -236,13 +239,37 @@ def check_partition(lab):
     say("heal: full mesh again")
 
 
+def check_shape(lab):
+    node, port = 3, 1
+    peer = lab.port(node, f"p{port}")["bridge_peer"]
+    ifb = f"{lab.name}-s{node}p{port}"
+    lab.lab("shape", node, port, "5mbit")
+    f = faults(lab)["shape"]
+    check(len(f) == 1 and f[0]["rate_bps"] == 5_000_000 and f[0]["ifb"] == ifb,
+          f"status faults.shape {f}")
+    qdiscs = run(["tc", "qdisc", "show", "dev", peer]).stdout + \
+        run(["tc", "qdisc", "show", "dev", ifb]).stdout
+    check(qdiscs.count("tbf") == 2 and "rate 5Mbit" in qdiscs, f"tbf on {peer} and {ifb}: {qdiscs}")
+    override = lab.status(node)["ports"][port].get("bandwidth_override_mbps")
+    check(override == 5, f"node {node}'s daemon was not told the shaped rate: {override}")
+    lab.lab("shape", node, port, "off")
+    check(faults(lab)["shape"] == [], f"status still lists shaping: {faults(lab)['shape']}")
+    left = run(["ip", "link", "show", "dev", ifb], check_rc=False).returncode == 0
+    check(not left, f"{ifb} left after `shape off`")
+    check("tbf" not in run(["tc", "qdisc", "show", "dev", peer]).stdout, f"tbf left on {peer}")
+    override = lab.status(node)["ports"][port].get("bandwidth_override_mbps")
+    check(override is None, f"node {node}'s bandwidth override left: {override}")
+    say(f"shape {node} {port} 5mbit: tbf on {peer} and {ifb}, daemon told; off removed it all")
+
+
 def body(lab):
     wait_until(lambda: expect(lab, full_mesh), 30, "every port to hear every other node's ports")
-    check(faults(lab) == {"links_down": [], "loss": [], "partition": None},
+    check(faults(lab) == {"links_down": [], "loss": [], "partition": None, "shape": []},
           f"a fresh lab reports faults: {faults(lab)}")
     check_link(lab)
     check_loss(lab)
     check_partition(lab)
+    check_shape(lab)
 
 
 if __name__ == "__main__":

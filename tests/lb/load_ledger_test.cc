@@ -76,6 +76,29 @@ TEST(LoadLedger, NeverPicksADownPort) {
   EXPECT_EQ(l.LeastLoadedSpread(none, 3), kNoPort);
 }
 
+// The limit follows the adjusted loads: a key leaving a slow port for a fast one takes
+// more load off the one than it puts on the other, and the mean falls with it.
+TEST(LoadLedger, MovesFromASlowPortToFastOnesLowerTheLimit) {
+  std::vector<PortInput> in(4);
+  for (uint16_t i = 0; i < 4; ++i) {
+    in[i].port_id = i;
+    in[i].available = true;
+    in[i].bandwidth_bps = i == 0 ? 10e6 : 10e9;  // port 0 capped at 10 Mbit/s
+  }
+  in[0].load = 4 * 0.84 * 0.8;  // four keys of 8 Mbit/s: 2.688
+  const PortTable t = *PortTable::Build(in, BalanceCriterionConfig{}, 0.01);
+  LoadLedger l(0.84);
+  l.Reset(t);
+  int moved = 0;
+  while (l.Overloaded(t, 0) && moved < 10) {
+    l.Move(t, 0, l.LeastLoadedSpread(t, static_cast<uint32_t>(moved)), 8e6);
+    ++moved;
+  }
+  // With the snapshot's limit (mean 0.672: 0.76) the fourth key would have stayed at 0.672.
+  EXPECT_EQ(moved, 4);
+  EXPECT_NEAR(l.load(0), 0.0, 1e-9);
+}
+
 TEST(LoadLedger, ResetStartsThePeriodOver) {
   const PortTable t = Table({0.5, 0.1}, 100e6);
   LoadLedger l;

@@ -4,12 +4,32 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <span>
 
 namespace dmpd::lb {
 
 void LoadLedger::Reset(const PortTable& table) {
   loads_.resize(table.size());
   for (size_t i = 0; i < table.size(); ++i) loads_[i] = table.port(static_cast<uint8_t>(i)).load;
+  limit_ = table.overload_limit();  // the snapshot's, from the same loads
+  limit_valid_ = true;
+}
+
+double LoadLedger::Limit(const PortTable& table) const {
+  if (!limit_valid_) {
+    std::array<double, kMaxNodePorts> adjusted;
+    size_t n = 0;
+    for (uint8_t i : table.available_by_load()) adjusted[n++] = loads_[i];
+    const std::span<const double> loads(adjusted.data(), n);
+    LoadSummary summary;
+    summary.n = n;
+    summary.mean = MeanLoad(loads);
+    summary.stddev = SampleStdDev(loads);
+    summary.wl = BalanceDegree(loads, table.criterion().expected_load_mu);
+    limit_ = OverloadLimit(summary, table.criterion());
+    limit_valid_ = true;
+  }
+  return limit_;
 }
 
 uint8_t LoadLedger::LeastLoadedSpread(const PortTable& table, uint32_t hash) const {
@@ -36,6 +56,7 @@ void LoadLedger::Move(const PortTable& table, uint8_t from, uint8_t to, double b
     loads_[from] = std::max(0.0, loads_[from] - KeyLoad(table, from, bits_per_second));
   }
   if (to != kNoPort && to < loads_.size()) loads_[to] += KeyLoad(table, to, bits_per_second);
+  limit_valid_ = false;
 }
 
 }  // namespace dmpd::lb

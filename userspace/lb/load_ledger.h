@@ -30,9 +30,11 @@ class LoadLedger {
 
   double load(uint8_t port) const { return loads_[port]; }
 
-  // The criterion's verdict on the port's adjusted load.
+  // The criterion's verdict on the port's adjusted load, against the limit of the adjusted
+  // loads (a move between ports of different bandwidths changes the mean: a key leaving a
+  // slow port for a fast one takes more load off the one than it puts on the other).
   bool Overloaded(const PortTable& table, uint8_t port) const {
-    return table.port(port).available && loads_[port] > table.overload_limit();
+    return table.port(port).available && loads_[port] > Limit(table);
   }
 
   // One of the available ports within the table's tie margin of the least adjusted load,
@@ -46,8 +48,12 @@ class LoadLedger {
   void Move(const PortTable& table, uint8_t from, uint8_t to, double bits_per_second);
 
  private:
+  double Limit(const PortTable& table) const;
+
   double utilisation_weight_;
   std::vector<double> loads_;
+  mutable double limit_ = 0;
+  mutable bool limit_valid_ = false;  // until the next Move or Reset
 };
 
 }  // namespace dmpd::lb

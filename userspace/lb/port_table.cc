@@ -45,6 +45,7 @@ absl::StatusOr<PortTable> PortTable::Build(std::span<const PortInput> ports,
   for (size_t k = 0; k < n_available; ++k) t.ports_[t.by_load_[k]].overloaded = overloaded[k];
   t.overload_limit_ = OverloadLimit(t.summary_, criterion);
   t.tie_margin_ = tie_margin;
+  t.criterion_ = criterion;
 
   std::stable_sort(t.by_load_.begin(), t.by_load_.end(),
                    [&t](uint8_t a, uint8_t b) { return t.ports_[a].load < t.ports_[b].load; });

@@ -62,6 +62,7 @@ class PortTable {
   // period's adjusted loads against it.
   double overload_limit() const { return overload_limit_; }
   double tie_margin() const { return tie_margin_; }
+  const BalanceCriterionConfig& criterion() const { return criterion_; }
 
  private:
   std::vector<PortEntry> ports_;
@@ -69,6 +70,7 @@ class PortTable {
   LoadSummary summary_;
   double overload_limit_ = 0;
   double tie_margin_ = 0;
+  BalanceCriterionConfig criterion_;
 };
 
 }  // namespace dmpd::lb

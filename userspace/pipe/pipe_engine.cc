@@ -276,9 +276,11 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   h.flags = s.config.copies > 1 ? DMPD_DATA_F_MULTI_SEND : 0;
   const lb::BalanceKey key{h.src_node, h.dst_node, h.src_pipe, h.dst_pipe, h.type};
   std::array<PortChoice, 4> choices;
-  const size_t n = chooser_->Choose(key, m.payload.size(), route->second, up_ports_, s.config.copies,
-                                    choices);
-  if (n == 0) {
+  // The window first, for as many copies as there can be ports: the port choice counts
+  // each message it is asked about as sent (the balancer's per-key traffic), so it must
+  // not be asked again and again for a message that waits for credit.
+  const size_t expected = std::min({size_t{s.config.copies}, up_ports_.size(), choices.size()});
+  if (expected == 0 || route->second.count == 0) {
     ++s.next_sequence;
     s.counters.dropped_no_route.Add();
     return true;
@@ -287,9 +289,16 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   const bool one_frame = kFrameHeaderLen + kDataHeaderLen + m.payload.size() <= options_.mtu;
   const uint64_t per_copy = one_frame ? 1 : (m.payload.size() + chunk - 1) / chunk;
   const uint64_t header_bytes = kDataHeaderLen + (one_frame ? 0 : kSegmentHeaderLen);
-  const Volume need{n * per_copy, n * (m.payload.size() + per_copy * header_bytes)};
+  const Volume need{expected * per_copy, expected * (m.payload.size() + per_copy * header_bytes)};
   Peer& peer = peers_[m.meta.node];
   if (!WindowAllows(peer, need, now_ns)) return false;
+  const size_t n = chooser_->Choose(key, m.payload.size(), route->second, up_ports_,
+                                    s.config.copies, choices);
+  if (n == 0) {
+    ++s.next_sequence;
+    s.counters.dropped_no_route.Add();
+    return true;
+  }
   const uint64_t sequence = s.next_sequence++;
   h.sequence = static_cast<uint32_t>(sequence);
   if (n < s.config.copies) s.counters.degraded_copies.Add();
