@@ -56,8 +56,13 @@ def frames_in_a_second(lab, n, port, name):
 
 
 def wait_for_keys(lab):
-    return wait_until(lambda: (lambda r: r if len(keys_to(r, 2)) >= PIPES else None)(lb(lab, 1)),
-                      20, f"{PIPES} active keys from node 1 to node 2")
+    """node 1's report once every pipe's key is active and has held its ports past the
+    hysteresis' minimum hold (2 periods): the parts below are about established keys, not
+    ones that started in the period before a cap."""
+    first = wait_until(lambda: (lambda r: r if len(keys_to(r, 2)) >= PIPES else None)(lb(lab, 1)),
+                       20, f"{PIPES} active keys from node 1 to node 2")
+    return wait_until(lambda: (lambda r: r if r["period"] >= first["period"] + 3 else None)(
+        lb(lab, 1)), 20, "three periods of traffic")
 
 
 def wait_off(lab, side, port, what):
