@@ -156,7 +156,9 @@ def static_hash_stays(lab, c):
     wait_until(lambda: json.loads(lab.ctl(1, "pipes", "--json").stdout)["routes"] >= 1, 20,
                "node 1 to have a route to node 2 again")
     t = Traffic(lab, 1, 2, PIPES, first_pipe=400, seconds=12)
-    time.sleep(1.0)  # measurement window: which port carries most
+    wait_until(lambda: sum(p["sent_messages"] for p in
+                           json.loads(lab.ctl(1, "pipes", "--json").stdout)["pipes"]) >= 1000 * PIPES,
+               20, "a second of every pipe's traffic")
     rates = [frames_in_a_second(lab, 1, p, "tx_frames") for p in range(4)]
     port = rates.index(max(rates))
     lab.lab("shape", 1, port, CAP)

@@ -237,6 +237,30 @@ TEST(DoubleNat, ARemovedBackendDrainsAndAServiceComesAndGoesAtRunTime) {
       << "SYN_RECV entries time out after 60 s: the handshake never finished";
 }
 
+// The known limit (docs/vs.md): two services on one VIP with the same backend can draw the
+// same vdport toward it; the second connection is refused and counted, never mixed up.
+TEST(DoubleNat, TwoServicesSharingABackendAndAVipConflictCounted) {
+  DoubleNat::Options o;
+  o.vdport_first = 40000;
+  o.vdport_last = 40000;  // one vdport
+  o.connections.capacity = 16;
+  auto nat = *DoubleNat::Create(o);
+  for (uint16_t port : {80, 81}) {
+    ServiceConfig s;
+    s.vip = {kVip, port};
+    s.backends = {{kBackends[0], 1}};
+    ASSERT_TRUE(nat->AddService(s).ok());
+  }
+  ForwardTo to;
+  auto a = Tcp(kClient, 1000, kVip, 80, kTcpSyn);
+  ASSERT_EQ(nat->Process(a, 0, &to), Verdict::kForward);
+  auto b = Tcp(kClient, 1001, kVip, 81, kTcpSyn);
+  EXPECT_EQ(nat->Process(b, 0, &to), Verdict::kDrop);
+  EXPECT_EQ(nat->counters().vdport_conflict, 1u);
+  EXPECT_EQ(nat->counters().table_full, 0u);
+  EXPECT_EQ(nat->vdports().in_use(), 1u);  // the refused one's vdport went back
+}
+
 TEST(DoubleNat, RefusesAServicePortInsideTheVdportRange) {
   DoubleNat::Options o;
   o.vdport_first = 1000;

@@ -30,10 +30,13 @@ struct BalanceSnapshot {
   static constexpr uint32_t kNoDestination = 0xFFFFFFFF;
   std::vector<uint32_t> destination_index;
 
+  // The destination's index in `destinations`, kNoDestination if the view lacks the node.
+  uint32_t DestinationIndex(uint16_t node) const {
+    return node < destination_index.size() ? destination_index[node] : kNoDestination;
+  }
   // The destination's table, nullptr if the view does not have that node.
   const PortTable* Destination(uint16_t node) const {
-    if (node >= destination_index.size()) return nullptr;
-    const uint32_t i = destination_index[node];
+    const uint32_t i = DestinationIndex(node);
     return i == kNoDestination ? nullptr : &destinations[i];
   }
 };

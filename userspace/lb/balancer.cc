@@ -161,10 +161,9 @@ Decision Balancer::Decide(const BalanceKey& key, size_t bytes) {
   const double bits_per_second =
       snap->period_seconds > 0 ? 8.0 * static_cast<double>(state->bytes_last_period) / snap->period_seconds
                                : 0;
-  const uint32_t dest_index = key.dst_node < snap->destination_index.size()
-                                  ? snap->destination_index[key.dst_node]
-                                  : BalanceSnapshot::kNoDestination;
-  const PortTable* dest = snap->Destination(key.dst_node);
+  const uint32_t dest_index = snap->DestinationIndex(key.dst_node);
+  const PortTable* dest =
+      dest_index == BalanceSnapshot::kNoDestination ? nullptr : &snap->destinations[dest_index];
   if (!KeepsPortOutright(snap->local, local_ledger_, a->send)) {
     event_flags |= CountMove(ReassessPort(snap->local, local_ledger_, hash, snap->period,
                                           config_.hysteresis, bits_per_second, &PickSendPort,

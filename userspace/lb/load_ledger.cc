@@ -35,8 +35,8 @@ double LoadLedger::Limit(const PortTable& table) const {
 uint8_t LoadLedger::LeastLoadedSpread(const PortTable& table, uint32_t hash) const {
   double least = std::numeric_limits<double>::infinity();
   for (uint8_t i : table.available_by_load()) least = std::min(least, loads_[i]);
-  // The near-least ports in the table's load order (index order among equals), so that
-  // with no adjustment this picks exactly what PortTable::LeastLoadedSpread picks.
+  // The near-least ports in the table's load order (index order among equals), chosen by
+  // the hash: equally light ports share the keys that pick in the same period.
   std::array<uint8_t, kMaxNodePorts> near;
   uint32_t n = 0;
   for (uint8_t i : table.available_by_load()) {

@@ -215,7 +215,10 @@ uint32_t DoubleNat::Open(const Ipv4L4View& v, uint32_t index, uint64_t now_ns) {
                                     now_ns);
   if (id == ConnectionTable::kNone) {
     vdports_.Release(g, *vdport);
-    ++counters_.table_full;
+    // Full, or the OUT key exists already: vdports are allocated per backend of a service,
+    // so two services on one VIP with the same backend endpoint can draw the same vdport
+    // (known limit, docs/vs.md), and the table refuses the second.
+    ++(table_.size() == table_.capacity() ? counters_.table_full : counters_.vdport_conflict);
     return ConnectionTable::kNone;
   }
   ++backends_[g].connections;

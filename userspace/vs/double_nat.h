@@ -68,6 +68,7 @@ struct ServiceConfig {
   X(no_backend, "new connections refused: no healthy backend with weight")               \
   X(no_vdport, "new connections refused: every vdport in use toward the backend")       \
   X(table_full, "new connections refused: the connection table is full")                 \
+  X(vdport_conflict, "new connections refused: two services share the backend and the VIP") \
   X(service_draining, "new connections refused: the service is being removed")           \
   X(ttl_expired, "packets whose TTL would reach 0")                                      \
   X(expired, "connections timed out")
@@ -141,8 +142,6 @@ class DoubleNat {
   const DoubleNatCounters& counters() const { return counters_; }
   const ConnectionTable& connections() const { return table_; }
   const VdportAllocator& vdports() const { return vdports_; }
-  // True when `addr` is one of the services' VIPs (the steering program's map holds them).
-  bool IsVip(uint32_t addr) const { return vips_.contains(addr); }
 
  private:
   struct Backend {
