@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "userspace/monitor/monitor_views.h"
 #include "userspace/monitor/text_table.h"
@@ -399,6 +400,36 @@ void PrintLb(const json& r) {
   std::cout << t.Render();
 }
 
+void PrintVs(const json& r) {
+  const json& conns = Field(r, "connections");
+  const json& vd = Field(r, "vdports");
+  std::cout << "connections " << Text(Field(conns, "in_use")) << " of "
+            << Text(Field(conns, "capacity")) << "  vdports " << Text(Field(vd, "first")) << "-"
+            << Text(Field(vd, "last")) << " (" << Text(Field(vd, "ports_in_use"))
+            << " in use; each serves one connection per backend)  held frames "
+            << Text(Field(r, "held_now")) << "\n";
+  dmpd::TextTable t({"SERVICE", "SCHED", "STATE", "BACKEND", "WEIGHT", "HEALTH", "CONNECTIONS"});
+  for (const json& s : Field(r, "services")) {
+    const std::string state = Field(s, "draining") == true ? "draining" : "active";
+    t.Add({Text(Field(s, "service")), Text(Field(s, "scheduler")), state, "", "",
+           "", Text(Field(s, "connections"))});
+    for (const json& b : Field(s, "backends")) {
+      t.Add({"", "", Field(b, "draining") == true ? "draining" : "", Text(Field(b, "address")),
+             Text(Field(b, "weight")), Field(b, "healthy") == true ? "up" : "DOWN",
+             Text(Field(b, "connections"))});
+    }
+  }
+  std::cout << t.Render();
+  std::vector<std::string> nonzero;
+  for (const auto& [name, v] : Field(r, "counters").items()) {
+    if (v.is_number() && v.get<uint64_t>() != 0) nonzero.push_back(name + "=" + Text(v));
+  }
+  for (const auto& [name, v] : Field(Field(r, "counters"), "parse_errors").items()) {
+    if (v.is_number() && v.get<uint64_t>() != 0) nonzero.push_back(name + "=" + Text(v));
+  }
+  std::cout << "counters: " << (nonzero.empty() ? "none" : absl::StrJoin(nonzero, " ")) << "\n";
+}
+
 void PrintPortBandwidth(const json& r) {
   const json& mbps = Field(r, "bandwidth_mbps");
   std::cout << "port " << Text(Field(r, "port")) << ": bandwidth "
@@ -437,6 +468,13 @@ const std::vector<Command>& Commands() {
        PrintPipes},
       {"lb", "", "the load balancer: port loads, WL, re-picks, reorders, ports per active key",
        0, 0, PrintLb},
+      {"vs",
+       "[add-service VIP:PORT/PROTO [rr|wrr|lc] | remove-service VIP:PORT/PROTO | "
+       "add-backend VIP:PORT/PROTO ADDRESS:PORT [WEIGHT] | remove-backend VIP:PORT/PROTO "
+       "ADDRESS:PORT]",
+       "the virtual service: services, backends (weight, health, connections), table fill, "
+       "vdports, counters; and changes to it",
+       0, 4, PrintVs},
       {"port-bandwidth", "PORT MBPS|default",
        "a port's bandwidth for utilisation (eq. 3), over its link speed", 2, 2,
        PrintPortBandwidth},

@@ -114,6 +114,9 @@ absl::Status Daemon::Start() {
   });
   if (!pipes.ok()) return pipes.status();
   pipes_ = *std::move(pipes);
+  auto vs = VirtualService::Start(config_, *loop_, *data_plane_, commands_);
+  if (!vs.ok()) return vs.status();
+  vs_ = *std::move(vs);
   commands_.AddStatusSection([this](json& s) {
     auto stats = [](const ConnectionStats& c) {
       return json{{"clients", c.clients},     {"max_clients", c.max_clients},
@@ -179,6 +182,7 @@ absl::Status Daemon::StartMonitoring() {
     std::string text = monitor::RenderPrometheus(*s);
     if (cluster_ != nullptr) text += RenderClusterMetrics(*cluster_, s->static_info.node_name);
     text += balancer_->RenderMetrics(s->static_info.node_name);
+    if (vs_ != nullptr) text += vs_->RenderMetrics(s->static_info.node_name);
     return text;
   });
   if (!endpoint.ok()) {

@@ -5,6 +5,7 @@
 // EventLoop and register their commands and status parts in the CommandRegistry that the
 // ControlServer answers from; the ClusterNode (election, heartbeat cycle, failure
 // detection) hears and speaks through the same channel and takes the monitor's samples;
+// VirtualService runs the Double-NAT service around the worker's VsWorker (issue 9).
 // LoadBalancing turns the samples and the cluster's views into the pipes' port choice.
 // Destroying it stops serving, stops the worker and returns every port to the kernel.
 #ifndef DMPD_USERSPACE_DAEMON_DAEMON_H_
@@ -22,6 +23,7 @@
 #include "userspace/daemon/load_balancing.h"
 #include "userspace/daemon/neighbour_discovery.h"
 #include "userspace/daemon/pipe_service.h"
+#include "userspace/daemon/virtual_service.h"
 #include "userspace/daemon/port_bandwidths.h"
 #include "userspace/monitor/kernel_port_collector.h"
 #include "userspace/monitor/node_monitor.h"
@@ -78,6 +80,7 @@ class Daemon {
   std::unique_ptr<monitor::NodeMonitor> monitor_;
   std::unique_ptr<cluster::ClusterNode> cluster_;
   std::unique_ptr<PipeService> pipes_;
+  std::unique_ptr<VirtualService> vs_;
   monitor::KernelPortCollector kernel_ports_{"/sys", nullptr};
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<ControlServer> control_;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "userspace/vs/service_spec.h"
 
 namespace dmpd {
 namespace {
@@ -164,6 +165,31 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   }
   if (key == "lb_policy") return ParseChoice(key, value, {"balanced", "static"}, c.lb_policy);
   if (key == "lb_criterion") return ParseChoice(key, value, {"gap", "paper"}, c.lb_criterion);
+  if (key == "vs_service" || key == "vs_backend") {
+    // Checked whole here (a typo fails at start, naming the line); applied by the
+    // virtual service module, which parses them again with the same functions.
+    absl::Status st = key == "vs_service" ? vs::ParseServiceLine(value).status()
+                                            : vs::ParseBackendLine(value).status();
+    if (!st.ok()) return absl::InvalidArgumentError(absl::StrCat(key, ": ", st.message()));
+    (key == "vs_service" ? c.vs_services : c.vs_backends).push_back(std::string(value));
+    return absl::OkStatus();
+  }
+  if (key == "vs_vdports") {
+    absl::StatusOr<std::pair<uint16_t, uint16_t>> r = vs::ParsePortRange(value);
+    if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat(key, ": ", r.status().message()));
+    c.vs_vdport_first = r->first;
+    c.vs_vdport_last = r->second;
+    return absl::OkStatus();
+  }
+  if (key == "vs_max_connections") {
+    return ParseUnsigned(key, value, 16, 16u << 20, c.vs_max_connections);
+  }
+  if (key == "vs_health_interval_ms") {
+    return ParseUnsigned(key, value, 0, 3'600'000, c.vs_health_interval_ms);
+  }
+  if (key == "vs_health_timeout_ms") {
+    return ParseUnsigned(key, value, 10, 60'000, c.vs_health_timeout_ms);
+  }
   if (key == "lb_wl_threshold") {
     if (!absl::SimpleAtod(value, &c.lb_wl_threshold) || !(c.lb_wl_threshold > 0) ||
         c.lb_wl_threshold > 1000) {
@@ -316,6 +342,12 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   lb_criterion             what makes a port overloaded: gap (10 % over the mean load) or
                            paper (the balance degree WL, eq. 8) (default gap)
   lb_wl_threshold          WL threshold of lb_criterion=paper (default 1.86)
+  vs_service               a virtual service, VIP:PORT/tcp|udp [rr|wrr|lc] (repeatable)
+  vs_backend               a backend, VIP:PORT/PROTO ADDRESS:PORT [WEIGHT] (repeatable)
+  vs_vdports               the virtual service's vdport range FIRST-LAST (61000-65535)
+  vs_max_connections       the virtual service's connection table size (65536)
+  vs_health_interval_ms    TCP check of each backend this often; 0: none (1000)
+  vs_health_timeout_ms     a check's connect timeout (1000)
   accept_foreign_unicast   take DMPD frames unicast to other MACs, for a device that rewrites
                            MACs (default false: dropped in XDP, counted foreign_unicast)
   allow_generic_xdp        run on ports whose driver has no native XDP, in generic (skb)

@@ -53,6 +53,16 @@ struct DaemonConfig {
   std::string lb_policy = "balanced";
   std::string lb_criterion = "gap";
   double lb_wl_threshold = 1.86;
+  // The virtual service (issue 9, docs/vs.md): services and backends (each repeatable,
+  // in the order given), the vdport range (reserved from the kernel's ephemeral ports),
+  // the connection table's size and the backends' TCP checks (interval 0: none).
+  std::vector<std::string> vs_services;  // "VIP:PORT/PROTO [rr|wrr|lc]"
+  std::vector<std::string> vs_backends;  // "VIP:PORT/PROTO ADDRESS:PORT [WEIGHT]"
+  uint16_t vs_vdport_first = 61000;
+  uint16_t vs_vdport_last = 65535;
+  uint32_t vs_max_connections = 65536;
+  uint32_t vs_health_interval_ms = 1000;
+  uint32_t vs_health_timeout_ms = 1000;
   // Bounds on what outsiders can make the daemon hold (REL-5).
   uint32_t max_neighbours = 4096;  // (local port, node, port) entries
   uint32_t control_max_clients = 64;

@@ -116,6 +116,18 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
   auto mailbox = pipe::EngineMailbox::Create();
   if (!mailbox.ok()) return mailbox.status();
   pipe_mailbox_ = *std::move(mailbox);
+  vs::FrameForwarder::Options fo;
+  fo.nat.vdport_first = config.vs_vdport_first;
+  fo.nat.vdport_last = config.vs_vdport_last;
+  fo.nat.connections.capacity = config.vs_max_connections;
+  std::vector<MacAddress> macs;
+  for (const auto& p : ports_) macs.push_back(p->mac());
+  auto forwarder = vs::FrameForwarder::Create(fo, std::move(macs));
+  if (!forwarder.ok()) return forwarder.status();
+  vs_ = std::make_unique<VsWorker>(*std::move(forwarder), data_ports_.get());
+  tasks_ = std::make_unique<WorkerTasks>(wake_fd_.get());
+  worker_.vs = vs_.get();
+  worker_.tasks = tasks_.get();
   worker_.pipes = pipes_.get();
   worker_.pipe_mailbox = pipe_mailbox_.get();
   worker_.data_ports = data_ports_.get();
@@ -148,8 +160,10 @@ DataPlane::~DataPlane() {
     Signal(wake_fd_.get());
     rte_eal_wait_lcore(worker_lcore_);
   }
-  // The engine's mbufs go back to the ports' pools before the ports close.
+  // The engine's and the held frames' mbufs go back to the ports' pools before the ports
+  // close.
   pipes_.reset();
+  vs_.reset();
   data_ports_.reset();
   FreeRing(control_ring_);
   for (rte_ring* r : tx_rings_) FreeRing(r);

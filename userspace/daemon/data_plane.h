@@ -74,6 +74,10 @@ class DataPlane final : public FrameTransport {
   }
   unsigned worker_lcore() const { return worker_lcore_; }
 
+  // The virtual service's stage, owned by the worker: reach it through tasks() only.
+  VsWorker& vs_worker() { return *vs_; }
+  WorkerTasks& tasks() { return *tasks_; }
+
  private:
   DataPlane() = default;
   absl::Status Open(const DaemonConfig& config, const std::string& bpf_object_path,
@@ -91,6 +95,8 @@ class DataPlane final : public FrameTransport {
   std::unique_ptr<MbufDataPorts> data_ports_;
   std::unique_ptr<pipe::PipeEngine> pipes_;
   std::unique_ptr<pipe::EngineMailbox> pipe_mailbox_;
+  std::unique_ptr<VsWorker> vs_;
+  std::unique_ptr<WorkerTasks> tasks_;
   std::unique_ptr<std::atomic<int>[]> app_doorbells_;
   WorkerContext worker_;
   unsigned worker_lcore_ = 0;

@@ -35,6 +35,17 @@ void MbufDataPorts::Commit(size_t port) {
   if (s.queued == kBurst) FlushPort(s);
 }
 
+void MbufDataPorts::Send(size_t port, rte_mbuf* m) {
+  State& s = ports_[port];
+  if (!up(port)) {
+    s.port.counters->tx_link_down.Add();
+    rte_pktmbuf_free(m);
+    return;
+  }
+  s.burst[s.queued++] = m;
+  if (s.queued == kBurst) FlushPort(s);
+}
+
 uint32_t MbufDataPorts::Flush() {
   uint32_t sent = 0;
   for (State& s : ports_) sent += FlushPort(s);

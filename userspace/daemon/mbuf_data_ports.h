@@ -36,6 +36,10 @@ class MbufDataPorts final : public pipe::DataPorts {
   std::span<uint8_t> Begin(size_t port, size_t len) override;
   void Commit(size_t port) override;
 
+  // Queues a whole frame already in an mbuf (the virtual service's, translated in place)
+  // for the port's next burst; the mbuf is ours from here. A down link drops it, counted.
+  void Send(size_t port, rte_mbuf* m);
+
   // Sends every burst begun; returns the frames sent.
   uint32_t Flush();
 

@@ -49,6 +49,10 @@ void HandleRx(WorkerContext& ctx, const WorkerPort& port, rte_mbuf** pkts, uint1
         break;
       case FrameClass::kNotDmpd:
         c.not_dmpd.Add();
+        if (ctx.vs != nullptr) {  // only the service's IPv4 frames are steered here
+          ctx.vs->OnFrame(m, now_ns);
+          continue;
+        }
         break;
       case FrameClass::kRejected:
         c.rejected[static_cast<size_t>(cls.error)].Add();
@@ -120,6 +124,7 @@ int WorkerMain(void* arg) {
   while (!ctx.stop.load(std::memory_order_relaxed)) {
     uint32_t work = 0;
     const uint64_t now = MonotonicNs();
+    if (ctx.tasks != nullptr) ctx.tasks->RunPending();
     if (ctx.pipes != nullptr) {
       work += static_cast<uint32_t>(ctx.pipe_mailbox->Drain(
           [&](const pipe::EngineCommand& c) { ctx.pipes->Apply(c, now); }));
@@ -130,10 +135,9 @@ int WorkerMain(void* arg) {
       work += n;
       work += DrainTx(port);
     }
-    if (ctx.pipes != nullptr) {
-      work += ctx.pipes->PollTx(now);
-      ctx.data_ports->Flush();
-    }
+    if (ctx.vs != nullptr) ctx.vs->Poll(now);
+    if (ctx.pipes != nullptr) work += ctx.pipes->PollTx(now);
+    if (ctx.data_ports != nullptr) ctx.data_ports->Flush();
     ctx.stats.polls.Add();
     if (work > 0) {
       idle_streak = 0;

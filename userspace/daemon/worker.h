@@ -17,6 +17,8 @@
 #include "userspace/daemon/port_counters.h"
 #include "userspace/pipe/engine_mailbox.h"
 #include "userspace/pipe/pipe_engine.h"
+#include "userspace/daemon/vs_worker.h"
+#include "userspace/daemon/worker_tasks.h"
 
 namespace dmpd {
 
@@ -42,6 +44,10 @@ struct WorkerContext {
   pipe::PipeEngine* pipes = nullptr;
   pipe::EngineMailbox* pipe_mailbox = nullptr;
   MbufDataPorts* data_ports = nullptr;
+  // The virtual service (issue 9): IPv4 frames the steering program redirected go here;
+  // its state is reached from the main lcore only through `tasks`.
+  VsWorker* vs = nullptr;
+  WorkerTasks* tasks = nullptr;
   uint32_t idle_polls_before_sleep = 512;
   uint32_t idle_sleep_max_us = 10000;
   std::atomic<bool> stop{false};

@@ -22,23 +22,6 @@
 namespace dmpd {
 namespace {
 
-absl::StatusOr<UniqueFd> OpenCheckedMap(const AttachedProgram& prog, const char* name,
-                                        uint32_t key_size, uint32_t value_size) {
-  for (const AttachedMap& m : prog.maps) {
-    if (m.name != name) continue;
-    if (m.key_size != key_size || m.value_size != value_size) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "map ", name, " (id ", m.id, ") has key/value sizes ", m.key_size, "/", m.value_size,
-          " but this daemon expects ", key_size, "/", value_size,
-          ": the attached program was built from another version of common/xdp_steer.h"));
-    }
-    UniqueFd fd(bpf_map_get_fd_by_id(m.id));
-    if (!fd.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("opening map ", name));
-    return fd;
-  }
-  return absl::NotFoundError(absl::StrCat("program id ", prog.id, " has no map ", name));
-}
-
 // The pins, in the order Pin makes them: "carried" before "counters", so that a crash
 // between the two renames counts the old run's frames twice rather than never.
 constexpr const char* kPinNames[] = {"config", "carried", "counters"};
@@ -130,6 +113,23 @@ absl::StatusOr<UniqueFd> CreateCarriedMap(int counters_fd, const dmpd_steer_coun
 }
 
 }  // namespace
+
+absl::StatusOr<UniqueFd> OpenCheckedMap(const AttachedProgram& prog, const char* name,
+                                        uint32_t key_size, uint32_t value_size) {
+  for (const AttachedMap& m : prog.maps) {
+    if (m.name != name) continue;
+    if (m.key_size != key_size || m.value_size != value_size) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "map ", name, " (id ", m.id, ") has key/value sizes ", m.key_size, "/", m.value_size,
+          " but this daemon expects ", key_size, "/", value_size,
+          ": the attached program was built from another version of common/xdp_steer.h"));
+    }
+    UniqueFd fd(bpf_map_get_fd_by_id(m.id));
+    if (!fd.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("opening map ", name));
+    return fd;
+  }
+  return absl::NotFoundError(absl::StrCat("program id ", prog.id, " has no map ", name));
+}
 
 std::map<std::string, uint64_t> CountersByName(const dmpd_steer_counters& c) {
   std::map<std::string, uint64_t> out;

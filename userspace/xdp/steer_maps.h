@@ -75,6 +75,10 @@ class SteerMaps {
   std::string pin_dir_;
 };
 
+// Opens map `name` of `prog` and checks that the kernel's key and value sizes are these.
+absl::StatusOr<UniqueFd> OpenCheckedMap(const AttachedProgram& prog, const char* name,
+                                        uint32_t key_size, uint32_t value_size);
+
 // Adds `b` into `a`, field by field.
 void AccumulateCounters(dmpd_steer_counters& a, const dmpd_steer_counters& b);
 

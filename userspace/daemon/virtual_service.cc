@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "userspace/daemon/virtual_service.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "userspace/daemon/log.h"
+#include "userspace/monitor/prometheus_text_writer.h"
+
+namespace dmpd {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kResolveTickNs = 10 * kMs;
+constexpr uint64_t kRefreshNs = 1000 * kMs;
+constexpr uint64_t kSolicitForNs = 3000 * kMs;  // then the address is dropped (frames expire)
+constexpr const char* kReservedPortsPath = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+
+// What the worker holds, copied out in one task.
+struct WorkerView {
+  std::vector<vs::ServiceReport> services;
+  vs::DoubleNatCounters nat;
+  vs::FrameCounters frame;
+  VsHoldCounters hold;
+  size_t held_now = 0;
+  uint32_t connections = 0, capacity = 0;
+  uint64_t table_refused_full = 0;
+  uint32_t vdports = 0, vdports_in_use = 0;
+  uint64_t vdport_pairs_in_use = 0, vdport_refused = 0;
+  std::vector<std::pair<uint32_t, vs::NextHopEntry>> next_hops;
+};
+
+WorkerView ViewOf(VsWorker& w) {
+  const vs::FrameForwarder& f = w.forwarder();
+  WorkerView v;
+  v.services = f.nat().Report();
+  v.nat = f.nat().counters();
+  v.frame = f.counters();
+  v.hold = w.hold_counters();
+  v.held_now = w.held_now();
+  v.connections = f.nat().connections().size();
+  v.capacity = f.nat().connections().capacity();
+  v.table_refused_full = f.nat().connections().refused_full();
+  v.vdports = f.nat().vdports().port_count();
+  v.vdports_in_use = f.nat().vdports().ports_in_use();
+  v.vdport_pairs_in_use = f.nat().vdports().in_use();
+  v.vdport_refused = f.nat().vdports().refused();
+  v.next_hops = f.NextHops();
+  return v;
+}
+
+std::optional<std::string> ReadFile(const char* path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return std::string(absl::StripAsciiWhitespace(s.str()));
+}
+
+bool WriteFile(const char* path, const std::string& text) {
+  std::ofstream out(path);
+  out << text << "\n";
+  out.close();
+  return static_cast<bool>(out);
+}
+
+json ServiceJson(const vs::ServiceReport& s) {
+  json backends = json::array();
+  for (const vs::BackendReport& b : s.backends) {
+    backends.push_back({{"address", vs::FormatEndpoint(b.config.endpoint)},
+                        {"weight", b.config.weight},
+                        {"healthy", b.healthy},
+                        {"draining", b.draining},
+                        {"connections", b.connections}});
+  }
+  return {{"service", vs::FormatServiceId({s.config.vip, s.config.proto})},
+          {"vip", vs::FormatAddress(s.config.vip.addr)},
+          {"vport", s.config.vip.port},
+          {"proto", vs::ProtoName(s.config.proto)},
+          {"scheduler", s.config.scheduler},
+          {"draining", s.draining},
+          {"connections", s.connections},
+          {"backends", std::move(backends)}};
+}
+
+}  // namespace
+
+struct VirtualService::Check {
+  UniqueFd fd;
+  vs::Endpoint backend;
+  TimerQueue::TimerId timeout = 0;
+};
+
+absl::StatusOr<std::unique_ptr<VirtualService>> VirtualService::Start(const DaemonConfig& config,
+                                                                      EventLoop& loop,
+                                                                      DataPlane& dp,
+                                                                      CommandRegistry& commands) {
+  std::unique_ptr<VirtualService> v(new VirtualService(config, loop, dp));
+  for (size_t i = 0; i < dp.port_count(); ++i) {
+    absl::StatusOr<VsSteerMaps> maps = VsSteerMaps::Open(dp.port(i).program());
+    if (!maps.ok()) {
+      return absl::Status(maps.status().code(), absl::StrCat(dp.port(i).ifname(),
+                                                             ": virtual service maps: ",
+                                                             maps.status().message()));
+    }
+    v->steer_.push_back(*std::move(maps));
+  }
+  absl::StatusOr<KernelNextHops> kernel = KernelNextHops::Open();
+  if (!kernel.ok()) return kernel.status();
+  v->kernel_.emplace(*std::move(kernel));
+  if (absl::Status s = v->ReservePorts(); !s.ok()) return s;
+  if (absl::Status s = v->ApplyConfig(); !s.ok()) return s;
+
+  VirtualService* self = v.get();
+  TimerQueue& timers = loop.timers();
+  timers.Every(kResolveTickNs, kResolveTickNs, [self] { self->ResolveWanted(); });
+  timers.Every(kRefreshNs, kRefreshNs, [self] {
+    self->RefreshNextHops();
+    if (absl::Status s = self->SyncSteering(); !s.ok()) {
+      Log(LogLevel::kWarning, "vs", absl::StrCat("steering: ", s.message()));
+    }
+  });
+  if (config.vs_health_interval_ms > 0) {
+    timers.Every(config.vs_health_interval_ms * kMs, 0, [self] { self->RunHealthChecks(); });
+  }
+  commands.Register(
+      "vs",
+      "[add-service VIP:PORT/PROTO [rr|wrr|lc] | remove-service VIP:PORT/PROTO | "
+      "add-backend VIP:PORT/PROTO ADDRESS:PORT [WEIGHT] | remove-backend VIP:PORT/PROTO "
+      "ADDRESS:PORT]",
+      "the virtual service (Double-NAT): services, backends, connections, vdports, counters",
+      [self](const CommandRegistry::Args& args) { return self->Command(args); });
+  commands.AddStatusSection([self](json& s) {
+    absl::StatusOr<json> r = self->Report();
+    if (!r.ok()) return;
+    s["vs"] = {{"services", (*r)["services"].size()},
+               {"connections", (*r)["connections"]["in_use"]},
+               {"forwarded_in", (*r)["counters"]["forwarded_in"]},
+               {"forwarded_out", (*r)["counters"]["forwarded_out"]}};
+  });
+  return v;
+}
+
+VirtualService::VirtualService(const DaemonConfig& config, EventLoop& loop, DataPlane& dp)
+    : config_(config), loop_(loop), dp_(dp), health_(vs::HealthTracker::Options{}) {}
+
+VirtualService::~VirtualService() {
+  for (VsSteerMaps& m : steer_) (void)m.Apply(VsSteering{});
+  for (auto& [id, c] : checks_) {
+    loop_.Unwatch(c->fd.get());
+    loop_.timers().Cancel(c->timeout);
+  }
+  RestoreReservedPorts();
+}
+
+// --- configuration ---------------------------------------------------------------------
+
+absl::Status VirtualService::ApplyConfig() {
+  for (const std::string& text : config_.vs_services) {
+    absl::StatusOr<vs::ServiceLine> line = vs::ParseServiceLine(text);
+    if (!line.ok()) return line.status();
+    if (absl::Status s = AddService(*line); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("vs_service ", text, ": ", s.message()));
+    }
+  }
+  for (const std::string& text : config_.vs_backends) {
+    absl::StatusOr<vs::BackendLine> line = vs::ParseBackendLine(text);
+    if (!line.ok()) return line.status();
+    if (absl::Status s = AddBackend(*line); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("vs_backend ", text, ": ", s.message()));
+    }
+  }
+  return SyncSteering();
+}
+
+absl::Status VirtualService::AddService(const vs::ServiceLine& line) {
+  vs::ServiceConfig c;
+  c.vip = line.id.vip;
+  c.proto = line.id.proto;
+  c.scheduler = line.scheduler;
+  VsWorker* w = &dp_.vs_worker();
+  absl::StatusOr<absl::Status> r =
+      dp_.tasks().Call<absl::Status>([w, c] { return w->forwarder().nat().AddService(c); });
+  if (!r.ok()) return r.status();
+  if (r->ok()) {
+    Log(LogLevel::kInfo, "vs",
+        absl::StrCat("service ", vs::FormatServiceId(line.id), " added (", line.scheduler, ")"));
+  }
+  return *r;
+}
+
+absl::Status VirtualService::RemoveService(const vs::ServiceId& id) {
+  VsWorker* w = &dp_.vs_worker();
+  absl::StatusOr<absl::Status> r = dp_.tasks().Call<absl::Status>(
+      [w, id] { return w->forwarder().nat().RemoveService(id.vip, id.proto); });
+  if (!r.ok()) return r.status();
+  if (r->ok()) {
+    Log(LogLevel::kInfo, "vs",
+        absl::StrCat("service ", vs::FormatServiceId(id),
+                     " removed: no new connections; steered until its last one ends"));
+  }
+  return *r;
+}
+
+absl::Status VirtualService::AddBackend(const vs::BackendLine& line) {
+  VsWorker* w = &dp_.vs_worker();
+  const vs::ServiceId id = line.service;
+  const vs::BackendConfig b = line.backend;
+  // The health known so far applies at once: a backend added again while down stays out.
+  const bool healthy = health_.healthy(b.endpoint);
+  absl::StatusOr<absl::Status> r = dp_.tasks().Call<absl::Status>([w, id, b, healthy] {
+    vs::DoubleNat& nat = w->forwarder().nat();
+    absl::Status s = nat.AddBackend(id.vip, id.proto, b);
+    if (s.ok() && !healthy) s = nat.SetBackendHealth(id.vip, id.proto, b.endpoint, false);
+    return s;
+  });
+  if (!r.ok()) return r.status();
+  if (r->ok()) {
+    Log(LogLevel::kInfo, "vs",
+        absl::StrCat("backend ", vs::FormatEndpoint(b.endpoint), " (weight ", b.weight,
+                     ") added to ", vs::FormatServiceId(id)));
+    Resolve(b.endpoint.addr);  // its MAC ready before its first connection
+  }
+  return *r;
+}
+
+absl::Status VirtualService::RemoveBackend(const vs::ServiceId& id, const vs::Endpoint& backend) {
+  VsWorker* w = &dp_.vs_worker();
+  absl::StatusOr<absl::Status> r = dp_.tasks().Call<absl::Status>([w, id, backend] {
+    return w->forwarder().nat().RemoveBackend(id.vip, id.proto, backend);
+  });
+  if (!r.ok()) return r.status();
+  if (r->ok()) {
+    Log(LogLevel::kInfo, "vs",
+        absl::StrCat("backend ", vs::FormatEndpoint(backend), " removed from ",
+                     vs::FormatServiceId(id), ": its connections drain"));
+  }
+  return *r;
+}
+
+absl::StatusOr<json> VirtualService::Command(const std::vector<std::string>& args) {
+  if (args.empty()) return Report();
+  const std::string& verb = args[0];
+  auto rest = [&args] { return absl::StrJoin(args.begin() + 1, args.end(), " "); };
+  absl::Status s;
+  if (verb == "add-service" && (args.size() == 2 || args.size() == 3)) {
+    absl::StatusOr<vs::ServiceLine> line = vs::ParseServiceLine(rest());
+    s = line.ok() ? AddService(*line) : line.status();
+  } else if (verb == "remove-service" && args.size() == 2) {
+    absl::StatusOr<vs::ServiceId> id = vs::ParseServiceId(args[1]);
+    s = id.ok() ? RemoveService(*id) : id.status();
+  } else if (verb == "add-backend" && (args.size() == 3 || args.size() == 4)) {
+    absl::StatusOr<vs::BackendLine> line = vs::ParseBackendLine(rest());
+    s = line.ok() ? AddBackend(*line) : line.status();
+  } else if (verb == "remove-backend" && args.size() == 3) {
+    absl::StatusOr<vs::ServiceId> id = vs::ParseServiceId(args[1]);
+    absl::StatusOr<vs::Endpoint> b = vs::ParseEndpoint(args[2]);
+    s = !id.ok() ? id.status() : !b.ok() ? b.status() : RemoveBackend(*id, *b);
+  } else {
+    return absl::InvalidArgumentError(
+        "usage: vs [add-service VIP:PORT/PROTO [rr|wrr|lc] | remove-service VIP:PORT/PROTO | "
+        "add-backend VIP:PORT/PROTO ADDRESS:PORT [WEIGHT] | remove-backend VIP:PORT/PROTO "
+        "ADDRESS:PORT]");
+  }
+  if (!s.ok()) return s;
+  if (absl::Status st = SyncSteering(); !st.ok()) return st;
+  return Report();
+}
+
+// --- steering and the vdport range ------------------------------------------------------
+
+absl::Status VirtualService::SyncSteering() {
+  VsWorker* w = &dp_.vs_worker();
+  absl::StatusOr<std::vector<vs::ServiceReport>> services =
+      dp_.tasks().Call<std::vector<vs::ServiceReport>>(
+          [w] { return w->forwarder().nat().Report(); });
+  if (!services.ok()) {
+    ++counters_.worker_timeouts;
+    return services.status();
+  }
+  VsSteering want;
+  want.vdport_first = config_.vs_vdport_first;
+  want.vdport_last = config_.vs_vdport_last;
+  for (const vs::ServiceReport& s : *services) {  // draining ones too
+    want.services.insert({s.config.vip.addr, s.config.vip.port, s.config.proto});
+  }
+  for (size_t i = 0; i < steer_.size(); ++i) {
+    if (absl::Status s = steer_[i].Apply(want); !s.ok()) {
+      ++counters_.steering_errors;
+      return absl::Status(s.code(), absl::StrCat(dp_.port(i).ifname(), ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VirtualService::ReservePorts() {
+  std::optional<std::string> before = ReadFile(kReservedPortsPath);
+  if (!before) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", kReservedPortsPath, ": the vdport range cannot be reserved"));
+  }
+  const std::string range = absl::StrCat(config_.vs_vdport_first, "-", config_.vs_vdport_last);
+  const std::string after = before->empty() ? range : absl::StrCat(*before, ",", range);
+  if (!WriteFile(kReservedPortsPath, after)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot write ", kReservedPortsPath, " (reserving vdports ", range, ")"));
+  }
+  reserved_before_ = *before;
+  Log(LogLevel::kInfo, "vs",
+      absl::StrCat("vdports ", range, " reserved from the kernel's ephemeral ports"));
+  return absl::OkStatus();
+}
+
+void VirtualService::RestoreReservedPorts() {
+  if (!reserved_before_) return;
+  if (!WriteFile(kReservedPortsPath, *reserved_before_)) {
+    Log(LogLevel::kWarning, "vs", absl::StrCat("could not restore ", kReservedPortsPath));
+  }
+  reserved_before_.reset();
+}
+
+// --- next hops --------------------------------------------------------------------------
+
+void VirtualService::Resolve(uint32_t addr) {
+  absl::StatusOr<NextHop> hop = kernel_->Lookup(addr);
+  if (!hop.ok()) {
+    ++counters_.resolve_errors;
+    return;
+  }
+  std::optional<uint32_t> port;
+  for (size_t i = 0; i < dp_.port_count(); ++i) {
+    if (dp_.port(i).ifindex() == hop->ifindex) port = static_cast<uint32_t>(i);
+  }
+  const uint64_t now = loop_.clock().MonotonicNs();
+  if (hop->state == NextHop::State::kResolved && port) {
+    const vs::NextHopEntry entry{*port, hop->mac};
+    soliciting_.erase(addr);
+    const auto known = next_hops_.find(addr);
+    if (known != next_hops_.end() && known->second == entry) return;
+    next_hops_[addr] = entry;
+    VsWorker* w = &dp_.vs_worker();
+    if (!dp_.tasks().Call<bool>([w, addr, entry] {
+          w->SetNextHop(addr, entry);
+          return true;
+        }).ok()) {
+      ++counters_.worker_timeouts;
+      next_hops_.erase(addr);
+      return;
+    }
+    ++counters_.resolved;
+    return;
+  }
+  if (hop->state == NextHop::State::kIncomplete && port) {
+    if (!soliciting_.contains(addr)) {
+      soliciting_[addr] = now + kSolicitForNs;
+      ++counters_.solicited;
+    }
+    if (!kernel_->Solicit(hop->ifindex, hop->via).ok()) ++counters_.resolve_errors;
+    return;
+  }
+  // No route, or a route that does not leave through one of our ports.
+  if (!soliciting_.contains(addr)) ++counters_.unroutable;
+  soliciting_.erase(addr);
+}
+
+void VirtualService::ResolveWanted() {
+  VsWorker* w = &dp_.vs_worker();
+  std::vector<uint32_t> wanted;
+  absl::StatusOr<std::vector<uint32_t>> r = dp_.tasks().Call<std::vector<uint32_t>>([w] {
+    std::vector<uint32_t> out;
+    w->forwarder().TakeWanted(out);
+    return out;
+  });
+  if (r.ok()) wanted = *std::move(r);
+  const uint64_t now = loop_.clock().MonotonicNs();
+  for (auto it = soliciting_.begin(); it != soliciting_.end();) {
+    if (it->second <= now) {
+      it = soliciting_.erase(it);  // given up; the worker asks again with its next frame
+    } else {
+      wanted.push_back((it++)->first);
+    }
+  }
+  for (uint32_t addr : wanted) Resolve(addr);
+}
+
+void VirtualService::RefreshNextHops() {
+  std::vector<uint32_t> known;
+  for (const auto& [addr, entry] : next_hops_) known.push_back(addr);
+  for (uint32_t addr : known) {
+    absl::StatusOr<NextHop> hop = kernel_->Lookup(addr);
+    if (hop.ok() && hop->state != NextHop::State::kNoRoute &&
+        hop->state != NextHop::State::kNotOnLink) {
+      Resolve(addr);  // updates a changed MAC or port; an incomplete one keeps the old
+      continue;
+    }
+    next_hops_.erase(addr);
+    VsWorker* w = &dp_.vs_worker();
+    (void)dp_.tasks().Call<bool>([w, addr] {
+      w->forwarder().ForgetNextHop(addr);
+      return true;
+    });
+  }
+}
+
+// --- health ----------------------------------------------------------------------------
+
+std::set<std::pair<uint32_t, uint16_t>> VirtualService::BackendEndpoints() {
+  std::set<std::pair<uint32_t, uint16_t>> out;
+  VsWorker* w = &dp_.vs_worker();
+  absl::StatusOr<std::vector<vs::ServiceReport>> services =
+      dp_.tasks().Call<std::vector<vs::ServiceReport>>(
+          [w] { return w->forwarder().nat().Report(); });
+  if (!services.ok()) return out;
+  for (const vs::ServiceReport& s : *services) {
+    for (const vs::BackendReport& b : s.backends) {
+      if (s.config.proto == vs::kProtoTcp) out.insert({b.config.endpoint.addr, b.config.endpoint.port});
+    }
+  }
+  return out;
+}
+
+void VirtualService::RunHealthChecks() {
+  std::set<std::pair<uint32_t, uint16_t>> busy;
+  for (const auto& [id, c] : checks_) busy.insert({c->backend.addr, c->backend.port});
+  for (const auto& [addr, port] : BackendEndpoints()) {
+    if (busy.contains({addr, port})) continue;  // the previous check has not ended
+    const vs::Endpoint backend{addr, port};
+    const uint64_t id = next_check_id_++;
+    ++counters_.checks;
+    auto c = std::make_unique<Check>();
+    c->backend = backend;
+    c->fd = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!c->fd.valid()) {
+      FinishCheck(0, false);
+      continue;
+    }
+    // Closed with a reset, not a FIN: a check leaves no TIME_WAIT behind on the node.
+    const linger no_linger{1, 0};
+    setsockopt(c->fd.get(), SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(addr);
+    sa.sin_port = htons(port);
+    const int rc = connect(c->fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+    if (rc != 0 && errno != EINPROGRESS) {
+      const vs::Endpoint b = backend;
+      checks_[id] = std::move(c);
+      checks_[id]->backend = b;
+      FinishCheck(id, false);
+      continue;
+    }
+    const int fd = c->fd.get();
+    c->timeout = loop_.timers().After(config_.vs_health_timeout_ms * kMs,
+                                      [this, id] { FinishCheck(id, false); });
+    checks_[id] = std::move(c);
+    if (rc == 0) {
+      FinishCheck(id, true);
+      continue;
+    }
+    if (!loop_.Watch(fd, EPOLLOUT, [this, id, fd](uint32_t) {
+          int err = 0;
+          socklen_t len = sizeof(err);
+          getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+          FinishCheck(id, err == 0);
+        }).ok()) {
+      FinishCheck(id, false);
+    }
+  }
+}
+
+void VirtualService::FinishCheck(uint64_t id, bool ok) {
+  const auto it = checks_.find(id);
+  if (it == checks_.end()) {
+    ++counters_.checks_failed;  // no socket could be made
+    return;
+  }
+  std::unique_ptr<Check> c = std::move(it->second);
+  checks_.erase(it);
+  loop_.Unwatch(c->fd.get());
+  loop_.timers().Cancel(c->timeout);
+  if (!ok) ++counters_.checks_failed;
+  const std::optional<bool> changed = health_.Record(c->backend, ok);
+  if (!changed) return;
+  Log(*changed ? LogLevel::kInfo : LogLevel::kWarning, "vs",
+      absl::StrCat("backend ", vs::FormatEndpoint(c->backend), *changed ? " healthy again" :
+                   " unhealthy (its TCP checks fail): no new connections"));
+  const vs::Endpoint b = c->backend;
+  const bool healthy = *changed;
+  VsWorker* w = &dp_.vs_worker();
+  (void)dp_.tasks().Call<bool>([w, b, healthy] {
+    vs::DoubleNat& nat = w->forwarder().nat();
+    for (const vs::ServiceReport& s : nat.Report()) {
+      for (const vs::BackendReport& br : s.backends) {
+        if (br.config.endpoint == b) {
+          (void)nat.SetBackendHealth(s.config.vip, s.config.proto, b, healthy);
+        }
+      }
+    }
+    return true;
+  });
+}
+
+// --- operators --------------------------------------------------------------------------
+
+absl::StatusOr<json> VirtualService::Report() {
+  VsWorker* w = &dp_.vs_worker();
+  absl::StatusOr<WorkerView> view = dp_.tasks().Call<WorkerView>([w] { return ViewOf(*w); });
+  if (!view.ok()) {
+    ++counters_.worker_timeouts;
+    return view.status();
+  }
+  json services = json::array();
+  for (const vs::ServiceReport& s : view->services) services.push_back(ServiceJson(s));
+  json counters = json::object();
+  view->nat.ForEach([&](const char* name, const char*, uint64_t v) { counters[name] = v; });
+  json parse_errors = json::object();
+  for (size_t i = 1; i < view->nat.parse_errors.size(); ++i) {
+    parse_errors[std::string(vs::ParseErrorName(static_cast<vs::ParseError>(i)))] =
+        view->nat.parse_errors[i];
+  }
+  counters["parse_errors"] = std::move(parse_errors);
+  view->frame.ForEach([&](const char* name, const char*, uint64_t v) { counters[name] = v; });
+  counters["held"] = view->hold.held;
+  counters["held_sent"] = view->hold.held_sent;
+  counters["held_expired"] = view->hold.held_expired;
+  counters["hold_full"] = view->hold.hold_full;
+  dmpd_vs_counters steered{};
+  for (const VsSteerMaps& m : steer_) {
+    absl::StatusOr<dmpd_vs_counters> c = m.ReadCounters();
+    if (!c.ok()) continue;
+    steered.redirected_vs += c->redirected_vs;
+    steered.vs_no_socket += c->vs_no_socket;
+  }
+  json next_hops = json::array();
+  for (const auto& [addr, e] : view->next_hops) {
+    next_hops.push_back({{"address", vs::FormatAddress(addr)},
+                         {"port", e.port},
+                         {"mac", FormatMac(e.mac)}});
+  }
+  return json{
+      {"services", std::move(services)},
+      {"connections", {{"in_use", view->connections},
+                       {"capacity", view->capacity},
+                       {"refused_full", view->table_refused_full}}},
+      {"vdports", {{"first", config_.vs_vdport_first},
+                   {"last", config_.vs_vdport_last},
+                   {"ports", view->vdports},
+                   {"ports_in_use", view->vdports_in_use},
+                   {"pairs_in_use", view->vdport_pairs_in_use},
+                   {"max_connections_per_backend", view->vdports},
+                   {"refused", view->vdport_refused}}},
+      {"counters", std::move(counters)},
+      {"steering", {{"redirected", steered.redirected_vs}, {"no_socket", steered.vs_no_socket}}},
+      {"held_now", view->held_now},
+      {"next_hops", std::move(next_hops)},
+      {"resolver", {{"resolved", counters_.resolved},
+                    {"solicited", counters_.solicited},
+                    {"soliciting_now", soliciting_.size()},
+                    {"unroutable", counters_.unroutable},
+                    {"errors", counters_.resolve_errors}}},
+      {"health", {{"interval_ms", config_.vs_health_interval_ms},
+                  {"timeout_ms", config_.vs_health_timeout_ms},
+                  {"checks", counters_.checks},
+                  {"checks_failed", counters_.checks_failed}}},
+      {"worker_timeouts", counters_.worker_timeouts},
+      {"steering_errors", counters_.steering_errors},
+  };
+}
+
+std::string VirtualService::RenderMetrics(const std::string& node_name) {
+  absl::StatusOr<json> r = Report();
+  if (!r.ok()) return {};
+  monitor::PrometheusTextWriter w;
+  const std::pair<std::string_view, std::string> node{"node", node_name};
+  w.Family("dmpd_vs_connections", "gauge", "connections in the virtual service's table");
+  w.Sample({node}, (*r)["connections"]["in_use"].get<uint64_t>());
+  w.Family("dmpd_vs_connections_capacity", "gauge", "the connection table's size");
+  w.Sample({node}, (*r)["connections"]["capacity"].get<uint64_t>());
+  w.Family("dmpd_vs_vdports_in_use", "gauge", "vdports with at least one connection");
+  w.Sample({node}, (*r)["vdports"]["ports_in_use"].get<uint64_t>());
+  w.Family("dmpd_vs_backend_connections", "gauge", "connections per backend");
+  for (const json& s : (*r)["services"]) {
+    for (const json& b : s["backends"]) {
+      w.Sample({node, {"service", s["service"].get<std::string>()},
+                {"backend", b["address"].get<std::string>()}},
+               b["connections"].get<uint64_t>());
+    }
+  }
+  w.Family("dmpd_vs_backend_healthy", "gauge", "1 when the backend's TCP checks pass");
+  for (const json& s : (*r)["services"]) {
+    for (const json& b : s["backends"]) {
+      w.Sample({node, {"service", s["service"].get<std::string>()},
+                {"backend", b["address"].get<std::string>()}},
+               uint64_t{b["healthy"].get<bool>()});
+    }
+  }
+  for (const auto& [name, v] : (*r)["counters"].items()) {
+    if (!v.is_number()) continue;
+    w.Family(absl::StrCat("dmpd_vs_", name, "_total"), "counter",
+             "the virtual service's counter of that name (docs/vs.md)");
+    w.Sample({node}, v.get<uint64_t>());
+  }
+  w.Family("dmpd_vs_parse_errors_total", "counter", "packets refused by the parser, by reason");
+  for (const auto& [reason, v] : (*r)["counters"]["parse_errors"].items()) {
+    w.Sample({node, {"reason", reason}}, v.get<uint64_t>());
+  }
+  return w.Take();
+}
+
+}  // namespace dmpd
