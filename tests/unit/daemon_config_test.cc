@@ -96,5 +96,31 @@ TEST(DaemonConfig, PortHardeningSettingsDefaultOffAndParse) {
   EXPECT_THAT(DaemonUsage(), HasSubstr("allow_generic_xdp"));
 }
 
+TEST(DaemonConfig, VirtualServiceLinesRepeatAndAreCheckedWhole) {
+  DaemonConfig c;
+  ASSERT_TRUE(ApplyConfigText(c,
+                              "node = 1\ninterfaces = a\n"
+                              "vs_service = 198.19.100.1:80/tcp wrr\n"
+                              "vs_backend = 198.19.100.1:80/tcp 198.19.11.2:8080 3\n"
+                              "vs_backend = 198.19.100.1:80/tcp 198.19.12.2:8080\n"
+                              "vs_vdports = 61000-61099\n",
+                              "test.conf")
+                  .ok());
+  EXPECT_EQ(c.vs_services, std::vector<std::string>{"198.19.100.1:80/tcp wrr"});
+  EXPECT_EQ(c.vs_backends.size(), 2u);
+  EXPECT_EQ(c.vs_vdport_first, 61000);
+  EXPECT_EQ(c.vs_vdport_last, 61099);
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--vs-service", "198.19.100.1:80"}),
+              HasSubstr("vs_service"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--vs-service", "1.2.3.4:80/tcp fair"}),
+              HasSubstr("scheduler 'fair'"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--vs-backend",
+                       "1.2.3.4:80/tcp 10.0.0.2:8080 70000"}),
+              HasSubstr("weight"));
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--vs-vdports", "100-10"}),
+              HasSubstr("vs_vdports"));
+  EXPECT_THAT(DaemonUsage(), HasSubstr("vs_vdports"));
+}
+
 }  // namespace
 }  // namespace dmpd

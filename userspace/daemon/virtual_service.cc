@@ -581,41 +581,52 @@ absl::StatusOr<json> VirtualService::Report() {
 }
 
 std::string VirtualService::RenderMetrics(const std::string& node_name) {
-  absl::StatusOr<json> r = Report();
-  if (!r.ok()) return {};
+  VsWorker* vw = &dp_.vs_worker();
+  absl::StatusOr<WorkerView> view = dp_.tasks().Call<WorkerView>([vw] { return ViewOf(*vw); });
+  if (!view.ok()) {
+    ++counters_.worker_timeouts;
+    return {};
+  }
   monitor::PrometheusTextWriter w;
   const std::pair<std::string_view, std::string> node{"node", node_name};
   w.Family("dmpd_vs_connections", "gauge", "connections in the virtual service's table");
-  w.Sample({node}, (*r)["connections"]["in_use"].get<uint64_t>());
+  w.Sample({node}, uint64_t{view->connections});
   w.Family("dmpd_vs_connections_capacity", "gauge", "the connection table's size");
-  w.Sample({node}, (*r)["connections"]["capacity"].get<uint64_t>());
-  w.Family("dmpd_vs_vdports_in_use", "gauge", "vdports with at least one connection");
-  w.Sample({node}, (*r)["vdports"]["ports_in_use"].get<uint64_t>());
-  w.Family("dmpd_vs_backend_connections", "gauge", "connections per backend");
-  for (const json& s : (*r)["services"]) {
-    for (const json& b : s["backends"]) {
-      w.Sample({node, {"service", s["service"].get<std::string>()},
-                {"backend", b["address"].get<std::string>()}},
-               b["connections"].get<uint64_t>());
+  w.Sample({node}, uint64_t{view->capacity});
+  w.Family("dmpd_vs_vdports_in_use", "gauge", "vdports serving at least one connection");
+  w.Sample({node}, uint64_t{view->vdports_in_use});
+  w.Family("dmpd_vs_held_frames", "gauge", "translated frames waiting for their next hop");
+  w.Sample({node}, uint64_t{view->held_now});
+  auto per_backend = [&](const char* family, const char* type, const char* help, auto value) {
+    w.Family(family, type, help);
+    for (const vs::ServiceReport& s : view->services) {
+      for (const vs::BackendReport& b : s.backends) {
+        w.Sample({node, {"service", vs::FormatServiceId({s.config.vip, s.config.proto})},
+                  {"backend", vs::FormatEndpoint(b.config.endpoint)}},
+                 value(b));
+      }
     }
-  }
-  w.Family("dmpd_vs_backend_healthy", "gauge", "1 when the backend's TCP checks pass");
-  for (const json& s : (*r)["services"]) {
-    for (const json& b : s["backends"]) {
-      w.Sample({node, {"service", s["service"].get<std::string>()},
-                {"backend", b["address"].get<std::string>()}},
-               uint64_t{b["healthy"].get<bool>()});
-    }
-  }
-  for (const auto& [name, v] : (*r)["counters"].items()) {
-    if (!v.is_number()) continue;
-    w.Family(absl::StrCat("dmpd_vs_", name, "_total"), "counter",
-             "the virtual service's counter of that name (docs/vs.md)");
-    w.Sample({node}, v.get<uint64_t>());
-  }
+  };
+  per_backend("dmpd_vs_backend_connections", "gauge", "connections per backend",
+              [](const vs::BackendReport& b) { return uint64_t{b.connections}; });
+  per_backend("dmpd_vs_backend_healthy", "gauge", "1 when the backend's TCP checks pass",
+              [](const vs::BackendReport& b) { return uint64_t{b.healthy}; });
+  per_backend("dmpd_vs_backend_weight", "gauge", "the backend's weight",
+              [](const vs::BackendReport& b) { return uint64_t{b.config.weight}; });
+  auto counter = [&](const char* name, const char* doc, uint64_t v) {
+    w.Family(absl::StrCat("dmpd_vs_", name, "_total"), "counter", doc);
+    w.Sample({node}, v);
+  };
+  view->nat.ForEach(counter);
+  view->frame.ForEach(counter);
+  counter("held", "translated frames held for their next hop", view->hold.held);
+  counter("held_sent", "held frames sent once their next hop was resolved", view->hold.held_sent);
+  counter("held_expired", "held frames dropped: no next hop in time", view->hold.held_expired);
+  counter("hold_full", "frames dropped: the hold was full", view->hold.hold_full);
   w.Family("dmpd_vs_parse_errors_total", "counter", "packets refused by the parser, by reason");
-  for (const auto& [reason, v] : (*r)["counters"]["parse_errors"].items()) {
-    w.Sample({node, {"reason", reason}}, v.get<uint64_t>());
+  for (size_t i = 1; i < view->nat.parse_errors.size(); ++i) {
+    w.Sample({node, {"reason", std::string(vs::ParseErrorName(static_cast<vs::ParseError>(i)))}},
+             view->nat.parse_errors[i]);
   }
   return w.Take();
 }
