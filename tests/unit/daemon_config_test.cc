@@ -120,6 +120,12 @@ TEST(DaemonConfig, VirtualServiceLinesRepeatAndAreCheckedWhole) {
   EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--vs-vdports", "100-10"}),
               HasSubstr("vs_vdports"));
   EXPECT_THAT(DaemonUsage(), HasSubstr("vs_vdports"));
+  auto t = ParseDaemonArgs({"--node", "1", "--interfaces", "a", "--vs-timeout-close-s", "2"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->vs_timeouts.close_s, 2u);
+  EXPECT_EQ(t->vs_timeouts.fin_wait_s, 120u);  // the others keep LVS's defaults
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--vs-timeout-udp-s", "0"}),
+              HasSubstr("vs_timeout_udp_s"));
 }
 
 }  // namespace

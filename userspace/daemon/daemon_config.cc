@@ -190,6 +190,13 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "vs_health_timeout_ms") {
     return ParseUnsigned(key, value, 10, 60'000, c.vs_health_timeout_ms);
   }
+  for (auto [name, field] : {std::pair{"vs_timeout_syn_recv_s", &vs::ConnTimeouts::syn_recv_s},
+                             {"vs_timeout_established_s", &vs::ConnTimeouts::established_s},
+                             {"vs_timeout_fin_wait_s", &vs::ConnTimeouts::fin_wait_s},
+                             {"vs_timeout_close_s", &vs::ConnTimeouts::close_s},
+                             {"vs_timeout_udp_s", &vs::ConnTimeouts::udp_s}}) {
+    if (key == name) return ParseUnsigned(key, value, 1, 86400, c.vs_timeouts.*field);
+  }
   if (key == "lb_wl_threshold") {
     if (!absl::SimpleAtod(value, &c.lb_wl_threshold) || !(c.lb_wl_threshold > 0) ||
         c.lb_wl_threshold > 1000) {
@@ -348,6 +355,8 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   vs_max_connections       the virtual service's connection table size (65536)
   vs_health_interval_ms    TCP check of each backend this often; 0: none (1000)
   vs_health_timeout_ms     a check's connect timeout (1000)
+  vs_timeout_<state>_s     connection timeouts, seconds: syn_recv (60), established
+                           (900), fin_wait (120), close (10; both FINs or an RST), udp (300)
   accept_foreign_unicast   take DMPD frames unicast to other MACs, for a device that rewrites
                            MACs (default false: dropped in XDP, counted foreign_unicast)
   allow_generic_xdp        run on ports whose driver has no native XDP, in generic (skb)

@@ -12,6 +12,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "userspace/vs/connection_table.h"
 
 namespace dmpd {
 
@@ -63,6 +64,8 @@ struct DaemonConfig {
   uint32_t vs_max_connections = 65536;
   uint32_t vs_health_interval_ms = 1000;
   uint32_t vs_health_timeout_ms = 1000;
+  // Connection timeouts by state, seconds (LVS's defaults; vs_timeout_<state>_s).
+  vs::ConnTimeouts vs_timeouts;
   // Bounds on what outsiders can make the daemon hold (REL-5).
   uint32_t max_neighbours = 4096;  // (local port, node, port) entries
   uint32_t control_max_clients = 64;

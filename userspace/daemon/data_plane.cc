@@ -120,6 +120,7 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
   fo.nat.vdport_first = config.vs_vdport_first;
   fo.nat.vdport_last = config.vs_vdport_last;
   fo.nat.connections.capacity = config.vs_max_connections;
+  fo.nat.connections.timeouts = config.vs_timeouts;
   std::vector<MacAddress> macs;
   for (const auto& p : ports_) macs.push_back(p->mac());
   auto forwarder = vs::FrameForwarder::Create(fo, std::move(macs));

@@ -53,6 +53,7 @@ struct ConnTimeouts {
   uint32_t close_s = 10;
   uint32_t udp_s = 300;
   uint64_t NanosFor(ConnState s) const;
+  friend bool operator==(const ConnTimeouts&, const ConnTimeouts&) = default;
 };
 
 struct Connection {
@@ -64,6 +65,7 @@ struct Connection {
   uint64_t expires_ns = 0;
   uint64_t packets_in = 0;
   uint64_t packets_out = 0;
+  uint8_t fins = 0;  // kFinFromClient | kFinFromBackend (tcp_state.h) seen so far
 };
 
 class ConnectionTable {

@@ -267,7 +267,8 @@ Verdict DoubleNat::Process(std::span<uint8_t> packet, uint64_t now_ns, ForwardTo
     if (id == ConnectionTable::kNone) return Verdict::kDrop;
   }
   Connection& c = table_.at(id);
-  const ConnState next = tcp ? NextTcpState(c.state, in, v.tcp_flags) : ConnState::kUdp;
+  if (tcp) c.fins = FinsAfter(c.fins, in, v.tcp_flags);
+  const ConnState next = tcp ? NextTcpState(c.state, in, v.tcp_flags, c.fins) : ConnState::kUdp;
   table_.Touch(id, next, now_ns);
   Translation t;
   if (in) {  // cip:cport -> vip:vport becomes vip:vdport -> bip:bport

@@ -58,7 +58,7 @@ struct ServiceConfig {
 };
 
 // X(name, "meaning"): what Process did with packets, beyond the parse errors.
-#define DMPD_VS_COUNTERS(X)                                                              \
+#define DMPD_VS_NAT_COUNTERS(X)                                                              \
   X(forwarded_in, "client packets translated toward a backend")                          \
   X(forwarded_out, "backend replies translated toward the client")                       \
   X(not_ours, "packets for no service (left to the kernel)")                             \
@@ -75,13 +75,13 @@ struct ServiceConfig {
 
 struct DoubleNatCounters {
 #define DMPD_VS_COUNTER_FIELD(name, doc) uint64_t name = 0;
-  DMPD_VS_COUNTERS(DMPD_VS_COUNTER_FIELD)
+  DMPD_VS_NAT_COUNTERS(DMPD_VS_COUNTER_FIELD)
 #undef DMPD_VS_COUNTER_FIELD
   std::array<uint64_t, static_cast<size_t>(ParseError::kCount)> parse_errors{};
   template <class F>
   void ForEach(F&& f) const {
 #define DMPD_VS_COUNTER_VISIT(name, doc) f(#name, doc, name);
-    DMPD_VS_COUNTERS(DMPD_VS_COUNTER_VISIT)
+    DMPD_VS_NAT_COUNTERS(DMPD_VS_COUNTER_VISIT)
 #undef DMPD_VS_COUNTER_VISIT
   }
 };
