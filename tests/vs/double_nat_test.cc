@@ -101,6 +101,43 @@ TEST(DoubleNat, ARequestAndItsReplyAreTranslatedBothWays) {
   EXPECT_EQ(nat->counters().forwarded_out, 1u);
 }
 
+TEST(DoubleNat, ASynOnAClosingConnectionIsScheduledAnew) {
+  auto nat = Make();  // round robin over the three backends
+  ForwardTo to;
+  auto syn = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
+  ASSERT_EQ(nat->Process(syn, 0, &to), Verdict::kForward);
+  const Seen first = Read(syn);
+  EXPECT_EQ(first.dst_addr, kBackends[0].addr);
+  // The server closes first (HTTP/1.0), then the client.
+  auto server_fin = Tcp(kBackends[0].addr, 8080, kVip, first.src_port, kTcpFin | kTcpAck);
+  ASSERT_EQ(nat->Process(server_fin, 1, &to), Verdict::kForward);
+  EXPECT_EQ(nat->connections().count_in(ConnState::kFinWait), 1u);
+  auto client_fin = Tcp(kClient, 5555, kVip, 80, kTcpFin | kTcpAck);
+  ASSERT_EQ(nat->Process(client_fin, 2, &to), Verdict::kForward);
+  EXPECT_EQ(nat->connections().count_in(ConnState::kFinWait), 1u);
+
+  // The client reuses its port at once: a new connection, to the next backend.
+  auto again = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
+  ASSERT_EQ(nat->Process(again, 3, &to), Verdict::kForward);
+  EXPECT_EQ(Read(again).dst_addr, kBackends[1].addr);
+  EXPECT_EQ(nat->counters().rescheduled, 1u);
+  EXPECT_EQ(nat->counters().connections_created, 2u);
+  EXPECT_EQ(nat->connections().size(), 1u);
+  EXPECT_EQ(nat->vdports().in_use(), 1u);
+
+  // Its backend goes down: a SYN on that port goes to a healthy backend, not the old one.
+  ASSERT_TRUE(nat->SetBackendHealth(kService, kProtoTcp, kBackends[1], false).ok());
+  auto third = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
+  ASSERT_EQ(nat->Process(third, 4, &to), Verdict::kForward);
+  EXPECT_NE(Read(third).dst_addr, kBackends[1].addr);
+  EXPECT_EQ(nat->counters().rescheduled, 2u);
+  // A retransmitted SYN of a live connection still follows it.
+  auto retransmit = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
+  ASSERT_EQ(nat->Process(retransmit, 5, &to), Verdict::kForward);
+  EXPECT_EQ(nat->counters().rescheduled, 2u);
+  EXPECT_EQ(nat->counters().connections_created, 3u);
+}
+
 TEST(DoubleNat, MaxConcurrentConnectionsIsPortsTimesBackends) {
   auto nat = Make(40000, 40099);  // 100 vdports, 3 backends
   ForwardTo to;

@@ -356,7 +356,7 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   vs_health_interval_ms    TCP check of each backend this often; 0: none (1000)
   vs_health_timeout_ms     a check's connect timeout (1000)
   vs_timeout_<state>_s     connection timeouts, seconds: syn_recv (60), established
-                           (900), fin_wait (120), close (10; both FINs or an RST), udp (300)
+                           (900), fin_wait (120; after a FIN), close (10; after an RST), udp (300)
   accept_foreign_unicast   take DMPD frames unicast to other MACs, for a device that rewrites
                            MACs (default false: dropped in XDP, counted foreign_unicast)
   allow_generic_xdp        run on ports whose driver has no native XDP, in generic (skb)

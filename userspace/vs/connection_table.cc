@@ -124,7 +124,7 @@ uint32_t ConnectionTable::Insert(const FlowKey& in, const FlowKey& out, uint32_t
   free_head_ = slots_[id].timer.next;
   Slot& s = slots_[id];
   s.used = true;
-  s.conn = Connection{in, out, service, backend, state, now_ns + timeouts_.NanosFor(state), 0, 0, 0};
+  s.conn = Connection{in, out, service, backend, state, now_ns + timeouts_.NanosFor(state), 0, 0};
   LinkBucket(id, kIn);
   LinkBucket(id, kOut);
   PushTimer(id, state);

@@ -65,7 +65,6 @@ struct Connection {
   uint64_t expires_ns = 0;
   uint64_t packets_in = 0;
   uint64_t packets_out = 0;
-  uint8_t fins = 0;  // kFinFromClient | kFinFromBackend (tcp_state.h) seen so far
 };
 
 class ConnectionTable {

@@ -237,6 +237,12 @@ void DoubleNat::OnConnectionGone(const Connection& c) {
   MaybeFree(c.service);
 }
 
+bool DoubleNat::IsOverForNewSyn(const Connection& c) const {
+  const Backend& b = backends_[c.backend];
+  return c.state == ConnState::kFinWait || c.state == ConnState::kClose || !b.healthy ||
+         b.draining;
+}
+
 Verdict DoubleNat::Process(std::span<uint8_t> packet, uint64_t now_ns, ForwardTo* to) {
   Ipv4L4View v;
   if (const ParseError e = ParseIpv4L4(packet, &v); e != ParseError::kNone) {
@@ -244,7 +250,7 @@ Verdict DoubleNat::Process(std::span<uint8_t> packet, uint64_t now_ns, ForwardTo
     return Verdict::kDrop;
   }
   // The direction from dip:dport, before the one lookup (seed 004, §4.3).
-  const auto service = by_vip_port_.find(ServiceKey{v.dst_addr, v.dst_port, v.proto});
+  auto service = by_vip_port_.find(ServiceKey{v.dst_addr, v.dst_port, v.proto});
   const bool in = service != by_vip_port_.end();
   if (!in && !(v.dst_port >= options_.vdport_first && v.dst_port <= options_.vdport_last &&
                vips_.contains(v.dst_addr))) {
@@ -254,6 +260,23 @@ Verdict DoubleNat::Process(std::span<uint8_t> packet, uint64_t now_ns, ForwardTo
   const bool tcp = v.proto == kProtoTcp;
   const FlowKey key{v.src_addr, v.dst_addr, v.src_port, v.dst_port, v.proto};
   uint32_t id = in ? table_.FindIn(key) : table_.FindOut(key);
+  if (id != ConnectionTable::kNone && in && tcp && OpensTcpConnection(v.tcp_flags) &&
+      IsOverForNewSyn(table_.at(id))) {
+    // The client reused its port (it keeps no TIME_WAIT when the server closed first): the
+    // old entry ends here and the SYN is scheduled like any new one, as LVS's
+    // conn_reuse_mode does; following the old entry would send it to a closed socket or a
+    // backend that is down.
+    const Connection old = table_.at(id);
+    table_.Remove(id);
+    OnConnectionGone(old);
+    ++counters_.rescheduled;
+    id = ConnectionTable::kNone;
+    service = by_vip_port_.find(ServiceKey{v.dst_addr, v.dst_port, v.proto});
+    if (service == by_vip_port_.end()) {  // that was a removed service's last connection
+      ++counters_.not_ours;
+      return Verdict::kNotOurs;
+    }
+  }
   if (id == ConnectionTable::kNone) {
     if (!in) {
       ++counters_.no_connection_out;
@@ -267,8 +290,7 @@ Verdict DoubleNat::Process(std::span<uint8_t> packet, uint64_t now_ns, ForwardTo
     if (id == ConnectionTable::kNone) return Verdict::kDrop;
   }
   Connection& c = table_.at(id);
-  if (tcp) c.fins = FinsAfter(c.fins, in, v.tcp_flags);
-  const ConnState next = tcp ? NextTcpState(c.state, in, v.tcp_flags, c.fins) : ConnState::kUdp;
+  const ConnState next = tcp ? NextTcpState(c.state, in, v.tcp_flags) : ConnState::kUdp;
   table_.Touch(id, next, now_ns);
   Translation t;
   if (in) {  // cip:cport -> vip:vport becomes vip:vdport -> bip:bport

@@ -71,6 +71,8 @@ struct ServiceConfig {
   X(vdport_conflict, "new connections refused: two services share the backend and the VIP") \
   X(service_draining, "new connections refused: the service is being removed")           \
   X(ttl_expired, "packets whose TTL would reach 0")                                      \
+  X(rescheduled, "client SYNs on a closing connection or one whose backend is down or "   \
+                 "draining: the old entry ended, the SYN scheduled anew")                 \
   X(expired, "connections timed out")
 
 struct DoubleNatCounters {
@@ -178,6 +180,8 @@ class DoubleNat {
   absl::StatusOr<uint32_t> NewBackend(uint32_t service, const BackendConfig& config);
   uint32_t Open(const Ipv4L4View& v, uint32_t service_index, uint64_t now_ns);
   void OnConnectionGone(const Connection& c);
+  // A client SYN that matches `c` opens a new connection instead of following it.
+  bool IsOverForNewSyn(const Connection& c) const;
   void MaybeFree(uint32_t service_index);
 
   Options options_;
