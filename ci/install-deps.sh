@@ -22,6 +22,9 @@ packages=(
   sockperf
   # tests/bench/lb_experiment.py: the PNG plots of PERF-3 (Figs. 9-10)
   python3-matplotlib
+  # tests/bench/vs_bench.py: the virtual service against nftables NAT (its backends and
+  # load generator; nginx runs only inside the benchmark's namespaces)
+  wrk nginx-light
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -44,7 +47,8 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# We want promtool, not a Prometheus server: keep the packages' services from starting
+# We want promtool, not a Prometheus server, and nginx's binary, not a web server on the
+# host: keep the packages' services from starting
 # (policy-rc.d exit 101 = "not allowed"), unless the host already has a policy of its own.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
@@ -55,7 +59,9 @@ fi
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Installed here only for promtool: leave no Prometheus server enabled at boot either.
-if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
-  systemctl disable --now prometheus >/dev/null 2>&1 || true
-fi
+# Installed for promtool and nginx's binary: leave neither server enabled at boot.
+for service in prometheus nginx; do
+  if [[ " ${missing[*]} " == *" ${service}"* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now "${service}" >/dev/null 2>&1 || true
+  fi
+done

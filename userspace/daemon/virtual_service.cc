@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -28,6 +29,7 @@ constexpr uint64_t kResolveTickNs = 10 * kMs;
 constexpr uint64_t kRefreshNs = 1000 * kMs;
 constexpr uint64_t kSolicitForNs = 3000 * kMs;  // then the address is dropped (frames expire)
 constexpr const char* kReservedPortsPath = "/proc/sys/net/ipv4/ip_local_reserved_ports";
+constexpr const char* kLocalPortRangePath = "/proc/sys/net/ipv4/ip_local_port_range";
 
 // What the worker holds, copied out in one task.
 struct WorkerView {
@@ -319,6 +321,16 @@ absl::Status VirtualService::ReservePorts() {
         absl::StrCat("cannot write ", kReservedPortsPath, " (reserving vdports ", range, ")"));
   }
   reserved_before_ = *before;
+  // The node's own connections (the health checks among them) need ephemeral ports.
+  if (std::optional<std::string> eph = ReadFile(kLocalPortRangePath)) {
+    uint32_t lo = 0, hi = 0;
+    if (std::sscanf(eph->c_str(), "%u %u", &lo, &hi) == 2 && lo <= hi &&
+        config_.vs_vdport_first <= lo && config_.vs_vdport_last >= hi) {
+      Log(LogLevel::kWarning, "vs",
+          absl::StrCat("vdports ", range, " cover the kernel's whole ephemeral range ", lo, "-",
+                       hi, ": the node's own connections, the health checks among them, fail"));
+    }
+  }
   Log(LogLevel::kInfo, "vs",
       absl::StrCat("vdports ", range, " reserved from the kernel's ephemeral ports"));
   return absl::OkStatus();
