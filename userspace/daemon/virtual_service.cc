@@ -390,10 +390,12 @@ void VirtualService::Resolve(uint32_t addr) {
 
 void VirtualService::ResolveWanted() {
   VsWorker* w = &dp_.vs_worker();
+  // Nothing asked, nothing pending: no round trip to (and no wake-up of) the worker.
+  if (!w->wants_next_hops() && soliciting_.empty()) return;
   std::vector<uint32_t> wanted;
   absl::StatusOr<std::vector<uint32_t>> r = dp_.tasks().Call<std::vector<uint32_t>>([w] {
     std::vector<uint32_t> out;
-    w->forwarder().TakeWanted(out);
+    w->TakeWanted(out);
     return out;
   });
   if (r.ok()) wanted = *std::move(r);
@@ -467,10 +469,8 @@ void VirtualService::RunHealthChecks() {
     sa.sin_addr.s_addr = htonl(addr);
     sa.sin_port = htons(port);
     const int rc = connect(c->fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
-    if (rc != 0 && errno != EINPROGRESS) {
-      const vs::Endpoint b = backend;
+    if (rc != 0 && errno != EINPROGRESS) {  // refused at once (no route, no neighbour)
       checks_[id] = std::move(c);
-      checks_[id]->backend = b;
       FinishCheck(id, false);
       continue;
     }

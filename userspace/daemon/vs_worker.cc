@@ -26,6 +26,7 @@ void VsWorker::OnFrame(rte_mbuf* m, uint64_t now_ns) {
       ports_->Send(port, m);
       return;
     case vs::FrameVerdict::kUnresolved:
+      wants_.store(true, std::memory_order_relaxed);
       if (n_held_ == kMaxHeld) {
         ++hold_.hold_full;
         break;

@@ -15,8 +15,10 @@
 #include <rte_mbuf.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "userspace/daemon/mbuf_data_ports.h"
 #include "userspace/vs/frame_forwarder.h"
@@ -49,6 +51,13 @@ class VsWorker {
 
   // Worker (a task from the main lcore): a resolved next hop; held frames for it leave.
   void SetNextHop(uint32_t addr, const vs::NextHopEntry& entry);
+  // Worker (a task): the addresses frames wait for, handed over once.
+  void TakeWanted(std::vector<uint32_t>& out) {
+    forwarder_->TakeWanted(out);
+    wants_.store(false, std::memory_order_relaxed);
+  }
+  // Main lcore: whether there is anything to take (read without a task).
+  bool wants_next_hops() const { return wants_.load(std::memory_order_relaxed); }
 
   vs::FrameForwarder& forwarder() { return *forwarder_; }
   const VsHoldCounters& hold_counters() const { return hold_; }
@@ -67,6 +76,7 @@ class VsWorker {
   std::array<Held, kMaxHeld> held_{};
   size_t n_held_ = 0;
   VsHoldCounters hold_;
+  std::atomic<bool> wants_{false};
 };
 
 }  // namespace dmpd
