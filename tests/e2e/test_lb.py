@@ -12,7 +12,7 @@ node 1 to node 2 (six balancer keys), sampling every 200 ms.
 3. A sending port pulled mid-run (k = 1): after the daemon notices, nothing more is sent on
    it; what is lost is at most the frames in flight (one flow-control window).
 4. The same cap under `lb_policy=static` (Toeplitz hash alone, as bonding balance-xor and
-   LACP): the keys stay on the capped port, which keeps sending into the cap.
+   LACP): the keys stay on the capped port, which keeps its share of the node's frames.
 
 Periods, not seconds: each part reads the balancer's period number (`dmpdctl lb`), so a
 slow machine makes the test slower, not wrong. The 1-second windows below are measurement
@@ -53,6 +53,13 @@ def frames_in_a_second(lab, n, port, name):
     a = port_counter(lab, n, port, name)
     time.sleep(1.0)
     return port_counter(lab, n, port, name) - a
+
+
+def tx_rates_in_a_second(lab, n):
+    """Every port's tx_frames over the same second."""
+    a = [p["daemon"]["tx_frames"] for p in lab.status(n)["ports"]]
+    time.sleep(1.0)
+    return [p["daemon"]["tx_frames"] - x for p, x in zip(lab.status(n)["ports"], a)]
 
 
 def wait_for_keys(lab):
@@ -172,17 +179,24 @@ def static_hash_stays(lab, c):
     wait_until(lambda: sum(p["sent_messages"] for p in
                            json.loads(lab.ctl(1, "pipes", "--json").stdout)["pipes"]) >= 1000 * PIPES,
                20, "a second of every pipe's traffic")
-    rates = [frames_in_a_second(lab, 1, p, "tx_frames") for p in range(4)]
+    rates = tx_rates_in_a_second(lab, 1)
     port = rates.index(max(rates))
     lab.lab("shape", 1, port, CAP)
     p0 = lb(lab, 1)["period"]
     wait_until(lambda: lb(lab, 1)["period"] >= p0 + 6, 20, "six balancing periods")
-    still = frames_in_a_second(lab, 1, port, "tx_frames")
-    say(f"static hash: node 1 port {port} sent {rates[port]} frames/s before the cap, "
-        f"{still} six periods after it (per-port rates before: {rates})")
+    after = tx_rates_in_a_second(lab, 1)
+    # Shares, not rates: the cap slows every pipe to node 2 (they share the node's
+    # flow-control window), but under static hashing the capped port keeps its share,
+    # where the balancer leaves it control frames only.
+    share_before = rates[port] / max(1, sum(rates))
+    share_after = after[port] / max(1, sum(after))
+    say(f"static hash: node 1 port {port} sent {rates[port]} frames/s before the cap "
+        f"({share_before:.0%} of the node's), {after[port]} six periods after it "
+        f"({share_after:.0%}); per-port rates before {rates}, after {after}")
     c.check(lb(lab, 1)["policy"] == "static", "node 1 is not running the static policy")
-    c.check(still >= rates[port] // 2,
-            f"static hashing moved traffic off the capped port: {rates[port]} -> {still}")
+    c.check(share_after >= share_before / 2,
+            f"static hashing moved traffic off the capped port: its share went from "
+            f"{share_before:.0%} to {share_after:.0%}")
     lab.lab("shape", 1, port, "off")
     check_delivery(c, t.finish(), "static hash into a capped port", max_lost=None)
 

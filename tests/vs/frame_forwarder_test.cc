@@ -63,8 +63,8 @@ MacAddress Src(const std::vector<uint8_t>& f) { return {f[6], f[7], f[8], f[9], 
 
 TEST(FrameForwarderTest, AddressesBothDirectionsToTheirNextHops) {
   auto f = Make();
-  f->SetNextHop(kBackend, {1, kBackendMac});
-  f->SetNextHop(kClient, {0, kClientMac});
+  f->SetNextHop(kBackend, {1, kBackendMac}, 0);
+  f->SetNextHop(kClient, {0, kClientMac}, 0);
   auto syn = Frame(kClient, 40000, kVip, 80, kSyn);
   uint32_t port = 99, hop = 0;
   ASSERT_EQ(f->Process(syn, 1, &port, &hop), FrameVerdict::kForward);
@@ -103,14 +103,29 @@ TEST(FrameForwarderTest, AnUnknownNextHopIsWantedOnceAndTheFrameCanBeAddressedLa
   f->TakeWanted(wanted);
   EXPECT_TRUE(wanted.empty());
 
-  EXPECT_FALSE(f->Address(a, hop, &port));
-  f->SetNextHop(kBackend, {0, kBackendMac});
-  ASSERT_TRUE(f->Address(a, hop, &port));
+  EXPECT_FALSE(f->Address(a, hop, 2, &port));
+  EXPECT_TRUE(f->SetNextHop(kBackend, {0, kBackendMac}, 2));
+  ASSERT_TRUE(f->Address(a, hop, 2, &port));
   EXPECT_EQ(port, 0u);
   EXPECT_EQ(Dst(a), kBackendMac);
   EXPECT_EQ(Src(a), kPort0);
   f->ForgetNextHop(kBackend);
-  EXPECT_FALSE(f->Address(b, hop, &port));
+  EXPECT_FALSE(f->Address(b, hop, 3, &port));
+}
+
+TEST(FrameForwarderTest, EntriesNoFrameUsedAreForgotten) {
+  auto f = Make();
+  constexpr uint64_t kS = 1'000'000'000;
+  f->SetNextHop(kBackend, {0, kBackendMac}, 0);
+  f->SetNextHop(kClient, {0, kClientMac}, 0);
+  auto syn = Frame(kClient, 40000, kVip, 80, kSyn);
+  uint32_t port = 0, hop = 0;
+  ASSERT_EQ(f->Process(syn, 50 * kS, &port, &hop), FrameVerdict::kForward);  // uses kBackend
+  EXPECT_EQ(f->ForgetIdle(70 * kS, 60 * kS), 1u);  // the client's, idle for 70 s
+  ASSERT_EQ(f->next_hop_count(), 1u);
+  EXPECT_EQ(f->NextHops().front().first, kBackend);
+  EXPECT_EQ(f->ForgetIdle(111 * kS, 60 * kS), 1u);
+  EXPECT_EQ(f->next_hop_count(), 0u);
 }
 
 TEST(FrameForwarderTest, OtherFramesAreRefusedAndCounted) {
@@ -133,14 +148,14 @@ TEST(FrameForwarderTest, OtherFramesAreRefusedAndCounted) {
 
 TEST(FrameForwarderTest, BoundsAreCountedNotExceeded) {
   auto f = Make(/*max_next_hops=*/1, /*max_wanted=*/1);
-  f->SetNextHop(kClient, {7, kClientMac});  // no port 7
+  EXPECT_FALSE(f->SetNextHop(kClient, {7, kClientMac}, 0));  // no port 7
   EXPECT_EQ(f->counters().bad_next_hop_port, 1u);
   EXPECT_EQ(f->next_hop_count(), 0u);
-  f->SetNextHop(kClient, {0, kClientMac});
-  f->SetNextHop(kBackend, {0, kBackendMac});
+  EXPECT_TRUE(f->SetNextHop(kClient, {0, kClientMac}, 0));
+  EXPECT_FALSE(f->SetNextHop(kBackend, {0, kBackendMac}, 0));
   EXPECT_EQ(f->counters().next_hop_table_full, 1u);
   EXPECT_EQ(f->next_hop_count(), 1u);
-  f->SetNextHop(kClient, {1, kClientMac});  // an update takes no room
+  EXPECT_TRUE(f->SetNextHop(kClient, {1, kClientMac}, 0));  // an update takes no room
   EXPECT_EQ(f->NextHops().front().second.port, 1u);
 
   // One wanted address at most: the second unknown next hop is counted, not recorded.

@@ -414,9 +414,11 @@ void PrintVs(const json& r) {
     t.Add({Text(Field(s, "service")), Text(Field(s, "scheduler")), state, "", "",
            "", Text(Field(s, "connections"))});
     for (const json& b : Field(s, "backends")) {
+      const std::string health = Field(b, "checked") != true ? "-"
+                                 : Field(b, "healthy") == true ? "up"
+                                                               : "DOWN";
       t.Add({"", "", Field(b, "draining") == true ? "draining" : "", Text(Field(b, "address")),
-             Text(Field(b, "weight")), Field(b, "healthy") == true ? "up" : "DOWN",
-             Text(Field(b, "connections"))});
+             Text(Field(b, "weight")), health, Text(Field(b, "connections"))});
     }
   }
   std::cout << t.Render();
@@ -425,9 +427,24 @@ void PrintVs(const json& r) {
     if (v.is_number() && v.get<uint64_t>() != 0) nonzero.push_back(name + "=" + Text(v));
   }
   for (const auto& [name, v] : Field(Field(r, "counters"), "parse_errors").items()) {
-    if (v.is_number() && v.get<uint64_t>() != 0) nonzero.push_back(name + "=" + Text(v));
+    if (v.is_number() && v.get<uint64_t>() != 0) nonzero.push_back("parse." + name + "=" + Text(v));
   }
   std::cout << "counters: " << (nonzero.empty() ? "none" : absl::StrJoin(nonzero, " ")) << "\n";
+  // What goes wrong around the packets, when something does.
+  std::vector<std::string> trouble;
+  for (const char* section : {"resolver", "steering"}) {
+    for (const auto& [name, v] : Field(r, section).items()) {
+      if (name != "resolved" && name != "redirected" && v.is_number() && v.get<uint64_t>() != 0) {
+        trouble.push_back(std::string(section) + "." + name + "=" + Text(v));
+      }
+    }
+  }
+  for (const char* name : {"worker_timeouts", "steering_errors"}) {
+    if (Field(r, name).is_number() && Field(r, name).get<uint64_t>() != 0) {
+      trouble.push_back(std::string(name) + "=" + Text(Field(r, name)));
+    }
+  }
+  if (!trouble.empty()) std::cout << "attention: " << absl::StrJoin(trouble, " ") << "\n";
 }
 
 void PrintPortBandwidth(const json& r) {

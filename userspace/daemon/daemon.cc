@@ -296,6 +296,7 @@ Daemon::~Daemon() {
   cluster_.reset();
   neighbours_.reset();
   channel_.reset();
+  vs_.reset();  // its steering off and its ports given back while the ports are there
   if (data_plane_ != nullptr && loop_ != nullptr) loop_->Unwatch(data_plane_->control_event_fd());
   data_plane_.reset();
   balancer_.reset();  // after the worker that decides with it

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "userspace/daemon/log.h"
 #include "userspace/monitor/prometheus_text_writer.h"
@@ -28,6 +29,7 @@ constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kResolveTickNs = 10 * kMs;
 constexpr uint64_t kRefreshNs = 1000 * kMs;
 constexpr uint64_t kSolicitForNs = 3000 * kMs;  // then the address is dropped (frames expire)
+constexpr uint64_t kNextHopIdleNs = 60'000 * kMs;  // a next hop no frame used is forgotten
 constexpr const char* kReservedPortsPath = "/proc/sys/net/ipv4/ip_local_reserved_ports";
 constexpr const char* kLocalPortRangePath = "/proc/sys/net/ipv4/ip_local_port_range";
 
@@ -79,12 +81,14 @@ bool WriteFile(const char* path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-json ServiceJson(const vs::ServiceReport& s) {
+// `checks`: whether this daemon health-checks backends at all (TCP ones only).
+json ServiceJson(const vs::ServiceReport& s, bool checks) {
   json backends = json::array();
   for (const vs::BackendReport& b : s.backends) {
     backends.push_back({{"address", vs::FormatEndpoint(b.config.endpoint)},
                         {"weight", b.config.weight},
                         {"healthy", b.healthy},
+                        {"checked", checks && s.config.proto == vs::kProtoTcp},
                         {"draining", b.draining},
                         {"connections", b.connections}});
   }
@@ -114,29 +118,32 @@ absl::StatusOr<std::unique_ptr<VirtualService>> VirtualService::Start(const Daem
   for (size_t i = 0; i < dp.port_count(); ++i) {
     absl::StatusOr<VsSteerMaps> maps = VsSteerMaps::Open(dp.port(i).program());
     if (!maps.ok()) {
-      return absl::Status(maps.status().code(), absl::StrCat(dp.port(i).ifname(),
-                                                             ": virtual service maps: ",
-                                                             maps.status().message()));
+      return absl::Status(
+          maps.status().code(),
+          absl::StrCat(dp.port(i).ifname(), ": virtual service maps: ", maps.status().message(),
+                       " (the dmpd_steer object is older than this daemon: rebuild and install "
+                       "both)"));
     }
     v->steer_.push_back(*std::move(maps));
   }
   absl::StatusOr<KernelNextHops> kernel = KernelNextHops::Open();
   if (!kernel.ok()) return kernel.status();
   v->kernel_.emplace(*std::move(kernel));
-  if (absl::Status s = v->ReservePorts(); !s.ok()) return s;
   if (absl::Status s = v->ApplyConfig(); !s.ok()) return s;
 
   VirtualService* self = v.get();
   TimerQueue& timers = loop.timers();
-  timers.Every(kResolveTickNs, kResolveTickNs, [self] { self->ResolveWanted(); });
-  timers.Every(kRefreshNs, kRefreshNs, [self] {
+  v->timers_.push_back(
+      timers.Every(kResolveTickNs, kResolveTickNs, [self] { self->ResolveWanted(); }));
+  v->timers_.push_back(timers.Every(kRefreshNs, kRefreshNs, [self] {
     self->RefreshNextHops();
     if (absl::Status s = self->SyncSteering(); !s.ok()) {
       Log(LogLevel::kWarning, "vs", absl::StrCat("steering: ", s.message()));
     }
-  });
+  }));
   if (config.vs_health_interval_ms > 0) {
-    timers.Every(config.vs_health_interval_ms * kMs, 0, [self] { self->RunHealthChecks(); });
+    v->timers_.push_back(timers.Every(config.vs_health_interval_ms * kMs, 0,
+                                      [self] { self->RunHealthChecks(); }));
   }
   commands.Register(
       "vs",
@@ -160,6 +167,7 @@ VirtualService::VirtualService(const DaemonConfig& config, EventLoop& loop, Data
     : config_(config), loop_(loop), dp_(dp), health_(vs::HealthTracker::Options{}) {}
 
 VirtualService::~VirtualService() {
+  for (TimerQueue::TimerId id : timers_) loop_.timers().Cancel(id);
   for (VsSteerMaps& m : steer_) (void)m.Apply(VsSteering{});
   for (auto& [id, c] : checks_) {
     loop_.Unwatch(c->fd.get());
@@ -299,6 +307,16 @@ absl::Status VirtualService::SyncSteering() {
   for (const vs::ServiceReport& s : *services) {  // draining ones too
     want.services.insert({s.config.vip.addr, s.config.vip.port, s.config.proto});
   }
+  // The vdport range is the kernel's to avoid only while a service can use it.
+  if (!want.services.empty() && !reserved_) {
+    if (absl::Status s = ReservePorts(); !s.ok()) {
+      Log(LogLevel::kWarning, "vs",
+          absl::StrCat(s.message(), ": the kernel may pick a vdport for a connection of its own, "
+                                    "whose replies the service then takes"));
+    }
+  } else if (want.services.empty() && reserved_) {
+    RestoreReservedPorts();
+  }
   for (size_t i = 0; i < steer_.size(); ++i) {
     if (absl::Status s = steer_[i].Apply(want); !s.ok()) {
       ++counters_.steering_errors;
@@ -308,19 +326,22 @@ absl::Status VirtualService::SyncSteering() {
   return absl::OkStatus();
 }
 
+std::string VirtualService::ReservedRange() const {
+  return absl::StrCat(config_.vs_vdport_first, "-", config_.vs_vdport_last);
+}
+
 absl::Status VirtualService::ReservePorts() {
   std::optional<std::string> before = ReadFile(kReservedPortsPath);
-  if (!before) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read ", kReservedPortsPath, ": the vdport range cannot be reserved"));
-  }
-  const std::string range = absl::StrCat(config_.vs_vdport_first, "-", config_.vs_vdport_last);
+  const std::string range = ReservedRange();
+  if (!before) return absl::FailedPreconditionError(absl::StrCat("cannot read ", kReservedPortsPath));
   const std::string after = before->empty() ? range : absl::StrCat(*before, ",", range);
   if (!WriteFile(kReservedPortsPath, after)) {
     return absl::PermissionDeniedError(
         absl::StrCat("cannot write ", kReservedPortsPath, " (reserving vdports ", range, ")"));
   }
-  reserved_before_ = *before;
+  reserved_ = true;
+  Log(LogLevel::kInfo, "vs",
+      absl::StrCat("vdports ", range, " reserved from the kernel's ephemeral ports"));
   // The node's own connections (the health checks among them) need ephemeral ports.
   if (std::optional<std::string> eph = ReadFile(kLocalPortRangePath)) {
     uint32_t lo = 0, hi = 0;
@@ -331,61 +352,113 @@ absl::Status VirtualService::ReservePorts() {
                        hi, ": the node's own connections, the health checks among them, fail"));
     }
   }
-  Log(LogLevel::kInfo, "vs",
-      absl::StrCat("vdports ", range, " reserved from the kernel's ephemeral ports"));
   return absl::OkStatus();
 }
 
 void VirtualService::RestoreReservedPorts() {
-  if (!reserved_before_) return;
-  if (!WriteFile(kReservedPortsPath, *reserved_before_)) {
-    Log(LogLevel::kWarning, "vs", absl::StrCat("could not restore ", kReservedPortsPath));
+  if (!reserved_) return;
+  reserved_ = false;
+  // Ours only: whatever else was reserved meanwhile stays. The kernel keeps the list as
+  // ranges, so ours reads back as written unless it touches another range.
+  std::optional<std::string> now = ReadFile(kReservedPortsPath);
+  if (!now) return;
+  std::vector<std::string> kept;
+  bool found = false;
+  for (absl::string_view r : absl::StrSplit(*now, ',', absl::SkipEmpty())) {
+    if (r == ReservedRange() && !found) {
+      found = true;
+      continue;
+    }
+    kept.emplace_back(r);
   }
-  reserved_before_.reset();
+  if (!found) {
+    Log(LogLevel::kWarning, "vs",
+        absl::StrCat("vdports ", ReservedRange(), " merged with other reserved ports (", *now,
+                     "): left reserved"));
+    return;
+  }
+  if (!WriteFile(kReservedPortsPath, absl::StrJoin(kept, ","))) {
+    Log(LogLevel::kWarning, "vs", absl::StrCat("could not write ", kReservedPortsPath));
+    return;
+  }
+  Log(LogLevel::kInfo, "vs", absl::StrCat("vdports ", ReservedRange(), " given back to the kernel"));
 }
 
 // --- next hops --------------------------------------------------------------------------
 
+std::optional<uint32_t> VirtualService::OurPort(int ifindex) const {
+  for (size_t i = 0; i < dp_.port_count(); ++i) {
+    if (dp_.port(i).ifindex() == ifindex) return static_cast<uint32_t>(i);
+  }
+  return std::nullopt;
+}
+
+void VirtualService::WarnResolver(const std::string& text) {
+  // At most one line per 10 s: a flood of unroutable clients must not flood the log.
+  const uint64_t now = loop_.clock().MonotonicNs();
+  if (now - last_resolver_warning_ns_ < 10'000 * kMs && last_resolver_warning_ns_ != 0) {
+    ++counters_.resolver_warnings_suppressed;
+    return;
+  }
+  last_resolver_warning_ns_ = now;
+  Log(LogLevel::kWarning, "vs", text);
+}
+
 void VirtualService::Resolve(uint32_t addr) {
   absl::StatusOr<NextHop> hop = kernel_->Lookup(addr);
-  if (!hop.ok()) {
+  if (!hop.ok()) {  // the exchange failed, not the route: the worker keeps what it has
     ++counters_.resolve_errors;
+    WarnResolver(absl::StrCat("next hop of ", vs::FormatAddress(addr), ": ", hop.status().message()));
     return;
   }
-  std::optional<uint32_t> port;
-  for (size_t i = 0; i < dp_.port_count(); ++i) {
-    if (dp_.port(i).ifindex() == hop->ifindex) port = static_cast<uint32_t>(i);
-  }
+  ApplyNextHop(addr, *hop);
+}
+
+void VirtualService::ApplyNextHop(uint32_t addr, const NextHop& hop) {
+  const std::optional<uint32_t> port = OurPort(hop.ifindex);
   const uint64_t now = loop_.clock().MonotonicNs();
-  if (hop->state == NextHop::State::kResolved && port) {
-    const vs::NextHopEntry entry{*port, hop->mac};
+  VsWorker* w = &dp_.vs_worker();
+  if (hop.state == NextHop::State::kResolved && port) {
     soliciting_.erase(addr);
+    const vs::NextHopEntry entry{*port, hop.mac};
     const auto known = next_hops_.find(addr);
     if (known != next_hops_.end() && known->second == entry) return;
-    next_hops_[addr] = entry;
-    VsWorker* w = &dp_.vs_worker();
-    if (!dp_.tasks().Call<bool>([w, addr, entry] {
-          w->SetNextHop(addr, entry);
-          return true;
-        }).ok()) {
-      ++counters_.worker_timeouts;
-      next_hops_.erase(addr);
-      return;
-    }
-    ++counters_.resolved;
+    absl::StatusOr<bool> taken =
+        dp_.tasks().Call<bool>([w, addr, entry] { return w->SetNextHop(addr, entry); });
+    if (!taken.ok()) {
+      ++counters_.worker_timeouts;  // it may still apply: the next refresh reads it back
+    } else if (*taken) {
+      next_hops_[addr] = entry;
+      ++counters_.resolved;
+    }  // else the worker's table is full (next_hop_table_full)
     return;
   }
-  if (hop->state == NextHop::State::kIncomplete && port) {
+  if (hop.state == NextHop::State::kIncomplete && port) {
     if (!soliciting_.contains(addr)) {
       soliciting_[addr] = now + kSolicitForNs;
       ++counters_.solicited;
     }
-    if (!kernel_->Solicit(hop->ifindex, hop->via).ok()) ++counters_.resolve_errors;
+    if (absl::Status st = kernel_->Solicit(hop.ifindex, hop.via); !st.ok()) {
+      ++counters_.resolve_errors;
+      WarnResolver(absl::StrCat("resolving ", vs::FormatAddress(hop.via), ": ", st.message()));
+    }
     return;
   }
-  // No route, or a route that does not leave through one of our ports.
-  if (!soliciting_.contains(addr)) ++counters_.unroutable;
+  // No route, one that delivers nowhere, or one out of an interface that is not ours.
+  const bool known = next_hops_.erase(addr) > 0;
+  if (known || !soliciting_.contains(addr)) {
+    ++counters_.unroutable;
+    WarnResolver(absl::StrCat(vs::FormatAddress(addr), ": ", NextHopStateName(hop.state),
+                              port ? "" : " (or the route leaves through no dmpd port)",
+                              "; its frames are dropped"));
+  }
   soliciting_.erase(addr);
+  if (known) {
+    (void)dp_.tasks().Call<bool>([w, addr] {
+      w->forwarder().ForgetNextHop(addr);
+      return true;
+    });
+  }
 }
 
 void VirtualService::ResolveWanted() {
@@ -411,22 +484,20 @@ void VirtualService::ResolveWanted() {
 }
 
 void VirtualService::RefreshNextHops() {
-  std::vector<uint32_t> known;
-  for (const auto& [addr, entry] : next_hops_) known.push_back(addr);
-  for (uint32_t addr : known) {
-    absl::StatusOr<NextHop> hop = kernel_->Lookup(addr);
-    if (hop.ok() && hop->state != NextHop::State::kNoRoute &&
-        hop->state != NextHop::State::kNotOnLink) {
-      Resolve(addr);  // updates a changed MAC or port; an incomplete one keeps the old
-      continue;
-    }
-    next_hops_.erase(addr);
-    VsWorker* w = &dp_.vs_worker();
-    (void)dp_.tasks().Call<bool>([w, addr] {
-      w->forwarder().ForgetNextHop(addr);
-      return true;
-    });
+  // The worker's table as it is, less the entries no frame used for a minute: the main
+  // lcore's copy follows it, so a task that timed out cannot leave the two apart for long.
+  VsWorker* w = &dp_.vs_worker();
+  absl::StatusOr<std::vector<std::pair<uint32_t, vs::NextHopEntry>>> table =
+      dp_.tasks().Call<std::vector<std::pair<uint32_t, vs::NextHopEntry>>>([w] {
+        w->ForgetIdleNextHops(kNextHopIdleNs);
+        return w->forwarder().NextHops();
+      });
+  if (!table.ok()) {
+    ++counters_.worker_timeouts;
+    return;
   }
+  next_hops_ = std::map<uint32_t, vs::NextHopEntry>(table->begin(), table->end());
+  for (const auto& [addr, entry] : *table) Resolve(addr);  // a changed MAC or port, a lost route
 }
 
 // --- health ----------------------------------------------------------------------------
@@ -535,7 +606,9 @@ absl::StatusOr<json> VirtualService::Report() {
     return view.status();
   }
   json services = json::array();
-  for (const vs::ServiceReport& s : view->services) services.push_back(ServiceJson(s));
+  for (const vs::ServiceReport& s : view->services) {
+    services.push_back(ServiceJson(s, config_.vs_health_interval_ms > 0));
+  }
   json counters = json::object();
   view->nat.ForEach([&](const char* name, const char*, uint64_t v) { counters[name] = v; });
   json parse_errors = json::object();
@@ -568,6 +641,7 @@ absl::StatusOr<json> VirtualService::Report() {
                        {"capacity", view->capacity},
                        {"refused_full", view->table_refused_full}}},
       {"vdports", {{"first", config_.vs_vdport_first},
+                   {"reserved", reserved_},
                    {"last", config_.vs_vdport_last},
                    {"ports", view->vdports},
                    {"ports_in_use", view->vdports_in_use},
@@ -579,6 +653,7 @@ absl::StatusOr<json> VirtualService::Report() {
       {"held_now", view->held_now},
       {"next_hops", std::move(next_hops)},
       {"resolver", {{"resolved", counters_.resolved},
+                    {"warnings_suppressed", counters_.resolver_warnings_suppressed},
                     {"solicited", counters_.solicited},
                     {"soliciting_now", soliciting_.size()},
                     {"unroutable", counters_.unroutable},

@@ -8,11 +8,11 @@
 //     run on the worker (WorkerTasks) so that its errors reach the operator;
 //   - steering: every port's dmpd_vs_* maps follow the services the worker has (draining
 //     ones included, so their connections keep flowing until they end);
-//   - the vdport range, reserved from the kernel's ephemeral ports while the daemon runs
-//     (net.ipv4.ip_local_reserved_ports of the node's namespace, restored at exit);
+//   - the vdport range, reserved from the kernel's ephemeral ports while a service exists
+//     (net.ipv4.ip_local_reserved_ports of the node's namespace; ours removed again);
 //   - next hops: addresses the worker wants are looked up in the kernel's routes and
 //     neighbours (KernelNextHops), solicited through the kernel when not resolved yet,
-//     handed to the worker, and refreshed every second;
+//     handed to the worker, refreshed every second, forgotten after a minute unused;
 //   - health: a TCP connect to every backend each vs_health_interval_ms; HealthTracker
 //     turns the results into up/down, and a backend that is down gets no new connections;
 //   - operators: `dmpdctl vs` (table and --json), `status.vs`, dmpd_vs_* metrics.
@@ -69,10 +69,14 @@ class VirtualService {
   absl::Status SyncSteering();
   absl::Status ReservePorts();
   void RestoreReservedPorts();
+  std::string ReservedRange() const;  // "first-last"
 
   void ResolveWanted();     // every 10 ms: what the worker asked for, and retries
   void RefreshNextHops();   // every second: what the worker has
   void Resolve(uint32_t addr);
+  void ApplyNextHop(uint32_t addr, const NextHop& hop);
+  std::optional<uint32_t> OurPort(int ifindex) const;
+  void WarnResolver(const std::string& text);
   void RunHealthChecks();
   void FinishCheck(uint64_t id, bool ok);
   std::set<std::pair<uint32_t, uint16_t>> BackendEndpoints();
@@ -82,7 +86,9 @@ class VirtualService {
   DataPlane& dp_;
   std::vector<VsSteerMaps> steer_;  // per port
   std::optional<KernelNextHops> kernel_;
-  std::optional<std::string> reserved_before_;  // ip_local_reserved_ports before us
+  bool reserved_ = false;  // our range is in ip_local_reserved_ports
+  std::vector<TimerQueue::TimerId> timers_;
+  uint64_t last_resolver_warning_ns_ = 0;
   // Next hops handed to the worker (a copy, for refreshing) and addresses being solicited.
   std::map<uint32_t, vs::NextHopEntry> next_hops_;
   std::map<uint32_t, uint64_t> soliciting_;  // address -> give up at (ns)
@@ -94,6 +100,7 @@ class VirtualService {
     uint64_t solicited = 0;      // neighbours the kernel was asked to resolve
     uint64_t unroutable = 0;     // addresses with no route out of one of our ports
     uint64_t resolve_errors = 0; // netlink failures
+    uint64_t resolver_warnings_suppressed = 0;
     uint64_t steering_errors = 0;
     uint64_t checks = 0, checks_failed = 0;
     uint64_t worker_timeouts = 0;

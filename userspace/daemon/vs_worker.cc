@@ -42,6 +42,7 @@ void VsWorker::OnFrame(rte_mbuf* m, uint64_t now_ns) {
 }
 
 void VsWorker::Poll(uint64_t now_ns) {
+  now_ns_ = now_ns;
   forwarder_->nat().Expire(now_ns, kExpirePerPoll);
   size_t kept = 0;
   for (size_t i = 0; i < n_held_; ++i) {
@@ -55,12 +56,13 @@ void VsWorker::Poll(uint64_t now_ns) {
   n_held_ = kept;
 }
 
-void VsWorker::SetNextHop(uint32_t addr, const vs::NextHopEntry& entry) {
-  forwarder_->SetNextHop(addr, entry);
+bool VsWorker::SetNextHop(uint32_t addr, const vs::NextHopEntry& entry) {
+  if (!forwarder_->SetNextHop(addr, entry, now_ns_)) return false;
   size_t kept = 0;
   for (size_t i = 0; i < n_held_; ++i) {
     uint32_t port = 0;
-    if (held_[i].next_hop == addr && forwarder_->Address(FrameOf(held_[i].m), addr, &port)) {
+    if (held_[i].next_hop == addr &&
+        forwarder_->Address(FrameOf(held_[i].m), addr, now_ns_, &port)) {
       ++hold_.held_sent;
       ports_->Send(port, held_[i].m);
     } else {
@@ -68,6 +70,7 @@ void VsWorker::SetNextHop(uint32_t addr, const vs::NextHopEntry& entry) {
     }
   }
   n_held_ = kept;
+  return true;
 }
 
 }  // namespace dmpd

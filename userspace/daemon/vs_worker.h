@@ -50,7 +50,10 @@ class VsWorker {
   void Poll(uint64_t now_ns);
 
   // Worker (a task from the main lcore): a resolved next hop; held frames for it leave.
-  void SetNextHop(uint32_t addr, const vs::NextHopEntry& entry);
+  // False when the forwarder did not take it (its table is full: counted there).
+  bool SetNextHop(uint32_t addr, const vs::NextHopEntry& entry);
+  // Worker (a task): next hops no frame used for `idle_ns` are forgotten.
+  size_t ForgetIdleNextHops(uint64_t idle_ns) { return forwarder_->ForgetIdle(now_ns_, idle_ns); }
   // Worker (a task): the addresses frames wait for, handed over once.
   void TakeWanted(std::vector<uint32_t>& out) {
     forwarder_->TakeWanted(out);
@@ -75,6 +78,7 @@ class VsWorker {
   uint64_t hold_ns_;
   std::array<Held, kMaxHeld> held_{};
   size_t n_held_ = 0;
+  uint64_t now_ns_ = 0;  // the worker's last poll, for what tasks do
   VsHoldCounters hold_;
   std::atomic<bool> wants_{false};
 };

@@ -41,7 +41,8 @@ class WorkerTasks {
     std::future<T> result = promise->get_future();
     Post([fn = std::move(fn), promise] { promise->set_value(fn()); });
     if (result.wait_for(timeout) != std::future_status::ready) {
-      return absl::DeadlineExceededError("the worker lcore did not answer");
+      return absl::DeadlineExceededError(
+          "the worker lcore did not answer in time; what was asked may still happen when it does");
     }
     return result.get();
   }

@@ -61,7 +61,7 @@ struct ServiceConfig {
 #define DMPD_VS_NAT_COUNTERS(X)                                                              \
   X(forwarded_in, "client packets translated toward a backend")                          \
   X(forwarded_out, "backend replies translated toward the client")                       \
-  X(not_ours, "packets for no service (left to the kernel)")                             \
+  X(not_ours, "packets for no service (the steering program took them as a map changed)")                             \
   X(connections_created, "new connections")                                              \
   X(no_connection_in, "client packets that neither belong to nor open a connection")     \
   X(no_connection_out, "replies to a vdport with no connection")                         \

@@ -49,16 +49,18 @@ FrameVerdict FrameForwarder::Process(std::span<uint8_t> frame, uint64_t now_ns,
       break;
   }
   *next_hop = to.next_hop;
-  if (Address(frame, to.next_hop, out_port)) return FrameVerdict::kForward;
+  if (Address(frame, to.next_hop, now_ns, out_port)) return FrameVerdict::kForward;
   ++counters_.unresolved;
   Want(to.next_hop);
   return FrameVerdict::kUnresolved;
 }
 
-bool FrameForwarder::Address(std::span<uint8_t> frame, uint32_t next_hop, uint32_t* out_port) const {
+bool FrameForwarder::Address(std::span<uint8_t> frame, uint32_t next_hop, uint64_t now_ns,
+                             uint32_t* out_port) {
   const auto it = next_hops_.find(next_hop);
   if (it == next_hops_.end()) return false;
-  const NextHopEntry& e = it->second;
+  it->second.used_ns = now_ns;
+  const NextHopEntry& e = it->second.entry;
   std::memcpy(frame.data(), e.mac.data(), e.mac.size());
   std::memcpy(frame.data() + 6, port_macs_[e.port].data(), 6);
   *out_port = e.port;
@@ -74,24 +76,31 @@ void FrameForwarder::Want(uint32_t addr) {
   wanted_.push_back(addr);
 }
 
-void FrameForwarder::SetNextHop(uint32_t addr, const NextHopEntry& entry) {
+bool FrameForwarder::SetNextHop(uint32_t addr, const NextHopEntry& entry, uint64_t now_ns) {
   if (entry.port >= port_macs_.size()) {
     ++counters_.bad_next_hop_port;
-    return;
+    return false;
   }
   const auto it = next_hops_.find(addr);
   if (it != next_hops_.end()) {
-    it->second = entry;
+    it->second.entry = entry;
   } else if (next_hops_.size() >= options_.max_next_hops) {
     ++counters_.next_hop_table_full;
-    return;
+    return false;
   } else {
-    next_hops_.emplace(addr, entry);
+    next_hops_.emplace(addr, KnownHop{entry, now_ns});
   }
   std::erase(wanted_, addr);
+  return true;
 }
 
 void FrameForwarder::ForgetNextHop(uint32_t addr) { next_hops_.erase(addr); }
+
+size_t FrameForwarder::ForgetIdle(uint64_t now_ns, uint64_t idle_ns) {
+  return absl::erase_if(next_hops_, [&](const auto& kv) {
+    return now_ns > kv.second.used_ns && now_ns - kv.second.used_ns > idle_ns;
+  });
+}
 
 void FrameForwarder::TakeWanted(std::vector<uint32_t>& out) {
   out.insert(out.end(), wanted_.begin(), wanted_.end());
@@ -99,7 +108,9 @@ void FrameForwarder::TakeWanted(std::vector<uint32_t>& out) {
 }
 
 std::vector<std::pair<uint32_t, NextHopEntry>> FrameForwarder::NextHops() const {
-  std::vector<std::pair<uint32_t, NextHopEntry>> out(next_hops_.begin(), next_hops_.end());
+  std::vector<std::pair<uint32_t, NextHopEntry>> out;
+  out.reserve(next_hops_.size());
+  for (const auto& [addr, known] : next_hops_) out.emplace_back(addr, known.entry);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }

@@ -9,7 +9,9 @@
 //     main lcore reads (netlink) and hands over with SetNextHop. An address not known yet
 //     is "wanted": recorded once for the main lcore (TakeWanted) and counted, and the frame
 //     is returned as kUnresolved so that the caller may hold it and try again with
-//     Address() when the answer arrives.
+//     Address() when the answer arrives. Entries are per destination address (a client's
+//     own, even behind a router), so ForgetIdle drops those no frame used for a while:
+//     the table holds the clients of the last minute, not every client ever seen.
 //
 // Pure like DoubleNat: one owner (the worker), no locks, no clock reads, nothing allocated
 // per packet (the next-hop map and the wanted list are bounded and sized at Create).
@@ -82,11 +84,14 @@ class FrameForwarder {
   FrameVerdict Process(std::span<uint8_t> frame, uint64_t now_ns, uint32_t* out_port,
                        uint32_t* next_hop);
   // Addresses an already translated frame to `next_hop` if it is known now (a held frame).
-  bool Address(std::span<uint8_t> frame, uint32_t next_hop, uint32_t* out_port) const;
+  bool Address(std::span<uint8_t> frame, uint32_t next_hop, uint64_t now_ns, uint32_t* out_port);
 
   // --- the main lcore's answers (through the worker) ----------------------------------
-  void SetNextHop(uint32_t addr, const NextHopEntry& entry);
+  // False (counted) when the table is full or the port is not ours: not recorded.
+  bool SetNextHop(uint32_t addr, const NextHopEntry& entry, uint64_t now_ns);
   void ForgetNextHop(uint32_t addr);
+  // Forgets the entries no frame used since `now - idle_ns`; how many.
+  size_t ForgetIdle(uint64_t now_ns, uint64_t idle_ns);
   // Moves the wanted addresses into `out` (appended) and clears the list.
   void TakeWanted(std::vector<uint32_t>& out);
   size_t next_hop_count() const { return next_hops_.size(); }
@@ -105,7 +110,11 @@ class FrameForwarder {
   Options options_;
   std::unique_ptr<DoubleNat> nat_;
   std::vector<MacAddress> port_macs_;
-  absl::flat_hash_map<uint32_t, NextHopEntry> next_hops_;
+  struct KnownHop {
+    NextHopEntry entry;
+    uint64_t used_ns = 0;  // set, or last used by a frame
+  };
+  absl::flat_hash_map<uint32_t, KnownHop> next_hops_;
   std::vector<uint32_t> wanted_;  // capacity max_wanted; short, so a scan dedups
   FrameCounters counters_;
 };

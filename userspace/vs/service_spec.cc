@@ -51,7 +51,7 @@ bool IsKnownScheduler(absl::string_view name) {
 }
 
 absl::StatusOr<ServiceLine> ParseServiceLine(absl::string_view text) {
-  const std::vector<absl::string_view> w = absl::StrSplit(text, ' ', absl::SkipWhitespace());
+  const std::vector<absl::string_view> w = absl::StrSplit(text, absl::ByAnyChar(" \t"), absl::SkipWhitespace());
   if (w.empty() || w.size() > 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", text, "': expected VIP:PORT/tcp|udp [rr|wrr|lc]"));
@@ -70,7 +70,7 @@ absl::StatusOr<ServiceLine> ParseServiceLine(absl::string_view text) {
 }
 
 absl::StatusOr<BackendLine> ParseBackendLine(absl::string_view text) {
-  const std::vector<absl::string_view> w = absl::StrSplit(text, ' ', absl::SkipWhitespace());
+  const std::vector<absl::string_view> w = absl::StrSplit(text, absl::ByAnyChar(" \t"), absl::SkipWhitespace());
   if (w.size() < 2 || w.size() > 3) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", text, "': expected VIP:PORT/tcp|udp ADDRESS:PORT [WEIGHT]"));

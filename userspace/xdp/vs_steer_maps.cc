@@ -48,49 +48,65 @@ absl::StatusOr<VsSteerMaps> VsSteerMaps::Open(const AttachedProgram& prog) {
 }
 
 absl::Status VsSteerMaps::Apply(const VsSteering& want) {
-  if (want == applied_) return absl::OkStatus();
+  if (want == applied_ && magic_on_ == !want.services.empty()) return absl::OkStatus();
   const __u32 zero = 0;
-  if (want.services.empty()) {  // off first: the program stops looking before maps empty
+  if (want.services.empty() && magic_on_) {  // off first: the program stops looking
     dmpd_vs_config off{};
     if (bpf_map_update_elem(config_.get(), &zero, &off, BPF_ANY) != 0) {
       return Errno("clearing dmpd_vs_cfg");
     }
+    magic_on_ = false;
   }
+  // applied_ follows every write that succeeds, so a failure part way leaves it true to
+  // the maps and the next Apply finishes the job.
   const std::map<uint32_t, uint32_t> vips = VipCounts(want);
   for (const auto& [vip, count] : vips) {
     const __be32 key = htonl(vip);
     if (bpf_map_update_elem(vips_.get(), &key, &count, BPF_ANY) != 0) {
       return Errno("writing dmpd_vs_vips");
     }
+    vips_applied_.insert(vip);
   }
   for (const VsSteering::Service& s : want.services) {
+    if (applied_.services.contains(s)) continue;
     const dmpd_vs_service_key key = WireKey(s);
     const __u32 one = 1;
     if (bpf_map_update_elem(services_.get(), &key, &one, BPF_ANY) != 0) {
       return Errno("writing dmpd_vs_svc");
     }
+    applied_.services.insert(s);
   }
-  for (const VsSteering::Service& s : applied_.services) {
-    if (want.services.contains(s)) continue;
-    const dmpd_vs_service_key key = WireKey(s);
+  for (auto it = applied_.services.begin(); it != applied_.services.end();) {
+    if (want.services.contains(*it)) {
+      ++it;
+      continue;
+    }
+    const dmpd_vs_service_key key = WireKey(*it);
     if (bpf_map_delete_elem(services_.get(), &key) != 0 && errno != ENOENT) {
       return Errno("removing from dmpd_vs_svc");
     }
+    it = applied_.services.erase(it);
   }
-  for (const auto& [vip, count] : VipCounts(applied_)) {
-    if (vips.contains(vip)) continue;
-    const __be32 key = htonl(vip);
+  for (auto it = vips_applied_.begin(); it != vips_applied_.end();) {
+    if (vips.contains(*it)) {
+      ++it;
+      continue;
+    }
+    const __be32 key = htonl(*it);
     if (bpf_map_delete_elem(vips_.get(), &key) != 0 && errno != ENOENT) {
       return Errno("removing from dmpd_vs_vips");
     }
+    it = vips_applied_.erase(it);
   }
   if (!want.services.empty()) {
     const dmpd_vs_config on{DMPD_VS_CONFIG_MAGIC, want.vdport_first, want.vdport_last};
     if (bpf_map_update_elem(config_.get(), &zero, &on, BPF_ANY) != 0) {
       return Errno("writing dmpd_vs_cfg");
     }
+    magic_on_ = true;
   }
-  applied_ = want;
+  applied_.vdport_first = want.vdport_first;
+  applied_.vdport_last = want.vdport_last;
   return absl::OkStatus();
 }
 

@@ -49,7 +49,9 @@ class VsSteerMaps {
         counters_(std::move(counters)) {}
 
   UniqueFd config_, services_, vips_, counters_;
-  VsSteering applied_;  // what the maps hold now
+  VsSteering applied_;            // the services the maps hold now, and the range
+  std::set<uint32_t> vips_applied_;  // the VIPs they hold
+  bool magic_on_ = false;
 };
 
 }  // namespace dmpd
