@@ -74,6 +74,7 @@ def start_nginx(lab, netns, k, procs):
     (d / "big").write_bytes(os.urandom(1 << 20))
     (d / "nginx.conf").write_text(f"""
 worker_processes 1;
+user root;  # the files are in the lab's state directory, which only root may read
 daemon off;
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
@@ -216,7 +217,8 @@ def wrk(client, url, close, conns, seconds):
 
 HOLD_SCRIPT = r"""
 import socket, sys, time, resource
-resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 host, port, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 held = []
 while len(held) < limit:
