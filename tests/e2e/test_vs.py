@@ -24,7 +24,11 @@ on node 1; docs/lab.md, docs/vs.md). Backends are health-checked every 250 ms.
    connections_created, so the AF_XDP ring is never asked to hold more than a chunk and
    its replies). A connection opened before the flood, with half its request sent,
    completes after it. The daemon answers, the table is not full, a new request works.
-5. Max-CC = ports x backends: node 1's daemon restarted with vs_vdports=65400-65499 and the
+5. A UDP service: 198.19.100.1:53/udp over a UDP server in each backend namespace (port
+   5353, answering each datagram with its name); 30 datagrams from distinct client ports
+   come back from the VIP's port 53, 10 from each backend (rr); the backends are shown
+   unchecked (the health checks are TCP connects).
+6. Max-CC = ports x backends: node 1's daemon restarted with vs_vdports=65400-65499 and the
    service configured again; 300 connections held open (100 vdports x 3 backends), `vs`
    shows 300 connections, 100 vdports and 300 pairs in use; the 301st connect fails and is
    counted no_vdport.
@@ -59,8 +63,38 @@ VS_BACKEND = REPO / "tools" / "vs-backend"
 # The client ports of each part's connections (vskit.py: a port is never used twice, so
 # every SYN opens a connection the scheduler places). The flood's are random in 1024..15999;
 # the hostile frames' 1000, 1001 and 2000..2003.
+UDP_SPEC = f"{VIP}:53/udp"
+UDP_BACKEND_PORT = 5353
+UDP_SERVER = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(sys.argv[1].encode() + b" " + data, peer)
+"""
+UDP_CLIENT = r"""
+import json, socket, sys
+vip, port, count, sport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+answers, errors = {}, {}
+for i in range(count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", sport + i))
+    s.settimeout(3)
+    try:
+        s.sendto(b"q%d" % i, (vip, port))
+        data, peer = s.recvfrom(2048)
+        name = data.decode().split(" q")[0]
+        key = f"{name} from {peer[0]}:{peer[1]}"
+        answers[key] = answers.get(key, 0) + 1
+    except OSError as e:
+        errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+    finally:
+        s.close()
+print(json.dumps({"answers": answers, "errors": errors}))
+"""
 SPORT = {"spread": 20000, "8080": 21100, "8080 gone": 21200, "80 still": 21300,
-         "backend down": 22000, "held": 23000, "after flood": 23100, "max-cc": 24000}
+         "backend down": 22000, "held": 23000, "after flood": 23100, "max-cc": 24000, "udp": 25000}
 
 
 def counters(r):
@@ -286,6 +320,34 @@ def max_connections(lab, c, demo):
     cl.ask("close")
 
 
+def udp_service(lab, c, demo):
+    for k, netns in enumerate(demo["backend_netns"], 1):
+        p = subprocess.Popen(["nsenter", f"--net=/run/netns/{netns}", "--", sys.executable, "-c",
+                              UDP_SERVER, f"udp{k}", str(UDP_BACKEND_PORT)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+        lab._children.append(p)  # stopped by Lab.down, by its pid
+    lab.ctl(1, "vs", "add-service", UDP_SPEC, "rr")
+    for a in demo["backends"]:
+        lab.ctl(1, "vs", "add-backend", UDP_SPEC, f"{a}:{UDP_BACKEND_PORT}", 1)
+    # The servers are up once one answers through the VIP (a datagram before that is lost,
+    # and the scheduler's turn with it: the counted run comes after).
+    wait_until(lambda: json.loads(run(["nsenter", f"--net=/run/netns/{demo['client_netns']}",
+                                       "--", sys.executable, "-c", UDP_CLIENT, VIP, "53", "3",
+                                       SPORT["udp"] + 100]).stdout)["errors"] == {},
+               20, "the UDP servers to answer through the VIP")
+    out = json.loads(run(["nsenter", f"--net=/run/netns/{demo['client_netns']}", "--",
+                          sys.executable, "-c", UDP_CLIENT, VIP, "53", "30", SPORT["udp"]],
+                         timeout=120).stdout)
+    svc = service(vs_report(lab), UDP_SPEC)
+    say(f"{UDP_SPEC}: 30 datagrams -> {out['answers']}, errors {out['errors']}; backends "
+        f"{[(b['address'], b['connections'], b['checked']) for b in svc['backends']]}")
+    expected = {f"udp{k} from {VIP}:53": 10 for k in range(1, len(demo["backends"]) + 1)}
+    c.check(out["answers"] == expected and not out["errors"],
+            f"UDP answers {out} (expected {expected})")
+    c.check(all(not b["checked"] for b in svc["backends"]), f"UDP backends checked: {svc}")
+
+
 def body(lab):
     c = Checks()
     demo = json.loads(lab.lab("vs-demo", "--json", timeout=120).stdout)
@@ -294,6 +356,7 @@ def body(lab):
     service_at_run_time(lab, c, demo)
     backend_stopped(lab, c, demo)
     hostile_input(lab, c, demo)
+    udp_service(lab, c, demo)
     # Last: it restarts node 1's daemon.
     max_connections(lab, c, demo)
     c.done()
