@@ -19,6 +19,8 @@ namespace. Measured for each side:
               nginx and the NAT together, so the difference between the sides is the NAT's
               (the daemon's worker polls while there is traffic: its core counts busy)
   throughput  wrk on keep-alive connections fetching /big, bytes per second
+  busy polls  (dmpd) the share of the worker's polls that found work during each run: near
+              1, the worker limits; well below, it waits for frames
   max_cc      connections held open at once until one is refused, with 100 NAT ports: the
               daemon restarted with vs_vdports=65400-65499, the router SNATs to ports
               61000-61099; ports x backends = 300 expected on both
@@ -28,6 +30,7 @@ machine (the figures of the note for issue 9 came from it):
 
   tests/bench/vs_bench.py                    # build dir: $DMPD_BUILD_DIR or build
   SECONDS=20 CONNS=64 OUT=/tmp/vs tests/bench/vs_bench.py
+  IDLE_POLLS=16 tests/bench/vs_bench.py      # the worker sleeps after 16 empty polls
 
 Needs wrk and nginx-light (ci/install-deps.sh installs them).
 """
@@ -191,14 +194,28 @@ def to_bytes(text):
     return float(m.group(1)) * {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[m.group(2)]
 
 
-def wrk(client, url, close, conns, seconds):
+def worker_stats(lab):
+    w = lab.status(1)["worker"]
+    return w["polls"], w["empty_polls"]
+
+
+def wrk(client, url, close, conns, seconds, lab=None):
     args = ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if close:
         args += ["-H", "Connection: close"]
     hz = os.sysconf("SC_CLK_TCK")
     b0 = busy_jiffies()
+    w0 = worker_stats(lab) if lab else None
     out = ns(client, *args, url, timeout=seconds + 60).stdout
     busy_s = (busy_jiffies() - b0) / hz
+    if lab:
+        # The share of the worker's polls that found work: near 1, the worker is what limits
+        # the service; well below, it waits for frames (the kernel side limits).
+        w1 = worker_stats(lab)
+        polls = w1[0] - w0[0]
+        return_busy = 1 - (w1[1] - w0[1]) / polls if polls else None
+    else:
+        return_busy = None
     r = {"raw": out}
     m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
     r["requests"] = int(m.group(1))
@@ -212,6 +229,7 @@ def wrk(client, url, close, conns, seconds):
     r["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
     r["busy_cpu_s"] = busy_s
     r["cpu_us_per_request"] = 1e6 * busy_s / max(1, r["requests"])
+    r["worker_busy_polls"] = return_busy
     return r
 
 
@@ -262,15 +280,18 @@ def body(lab):
                        20, f"{url} to answer")
         results = {"seconds": SECONDS, "connections": CONNS}
         for side, host in (("dmpd", VIP), ("kernel", KVIP)):
-            cps = wrk(client, f"http://{host}:{PORT}/", True, CONNS, SECONDS)
-            thr = wrk(client, f"http://{host}:{PORT}/big", False, 8, SECONDS)
+            worker = lab if side == "dmpd" else None
+            cps = wrk(client, f"http://{host}:{PORT}/", True, CONNS, SECONDS, worker)
+            thr = wrk(client, f"http://{host}:{PORT}/big", False, 8, SECONDS, worker)
             if thr["non_2xx"] or thr["requests"] == 0:
                 raise TestFailure(f"{side}: /big was not served: {thr['raw']}")
             results[side] = {"cps": cps, "throughput": thr}
             say(f"{side}: {cps['rps']:.0f} connections/s, p99 {1e3 * (cps['p99_s'] or 0):.2f} ms, "
                 f"{cps['cpu_us_per_request']:.1f} us CPU per connection, errors "
                 f"{cps['socket_errors']} non-2xx {cps['non_2xx']}; "
-                f"{8 * thr['bytes_per_s'] / 1e9:.2f} Gbit/s on keep-alive")
+                f"{8 * thr['bytes_per_s'] / 1e9:.2f} Gbit/s on keep-alive"
+                + (f"; the worker found work in {cps['worker_busy_polls']:.0%} / "
+                   f"{thr['worker_busy_polls']:.0%} of its polls" if side == "dmpd" else ""))
         results["dmpd_vs_report"] = json.loads(lab.ctl(1, "vs", "--json").stdout)
 
         # Max-CC with 100 NAT ports on both sides.
@@ -326,5 +347,7 @@ if __name__ == "__main__":
     if missing:
         print(f"vs_bench: needs {', '.join(missing)} (ci/install-deps.sh installs them)")
         sys.exit(2)
-    run_test(body, nodes=1, ports=1, deadline_s=1800,
-             settings={"vs_vdports": WIDE_VDPORTS, "vs_health_interval_ms": 1000})
+    settings = {"vs_vdports": WIDE_VDPORTS, "vs_health_interval_ms": 1000}
+    if os.environ.get("IDLE_POLLS"):  # the worker's idle_polls_before_sleep (default 512)
+        settings["idle_polls_before_sleep"] = int(os.environ["IDLE_POLLS"])
+    run_test(body, nodes=1, ports=1, deadline_s=1800, settings=settings)
