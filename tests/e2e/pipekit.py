@@ -83,8 +83,12 @@ class Traffic:
     def __init__(self, lab, src, dst, pipes, first_pipe=100, rate=1000, size=1000, seconds=10,
                  copies=1):
         self.count = int(rate * seconds)
+        # 15 s of silence, not dmpd-perf's 5: the receivers start one after the other and
+        # count silence from their pipe's opening, and on a loaded machine (CI: the ASan
+        # build on 2 cores) the senders' first messages came later than 5 s, so a receiver
+        # gave up on a pipe that was about to deliver and reported it lost whole.
         self.receivers = [Receiver(lab, dst, first_pipe + i, "--count", self.count,
-                                   "--buffer", 4 << 20) for i in range(pipes)]
+                                   "--buffer", 4 << 20, timeout_s=15) for i in range(pipes)]
         self.senders = [lab.spawn(src, [perf(), "send", "--node", dst, "--pipe", first_pipe + i,
                                         "--count", self.count, "--rate", rate, "--size", size,
                                         "--copies", copies, "--json"],

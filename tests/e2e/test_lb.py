@@ -86,13 +86,28 @@ def wait_off(lab, side, port, what, every_key=False):
     return wait_until(lambda: off(lb(lab, 1)), 20, what)["period"]
 
 
-def check_delivery(c, results, what, max_lost):
+def pipe_drops(lab, n):
+    """node n's drop counters summed over its open pipes, and the engine's counters."""
+    r = json.loads(lab.ctl(n, "pipes", "--json").stdout)
+    drops = collections.Counter()
+    for p in r["pipes"]:
+        drops.update({k: v for k, v in p.items() if k.startswith("dropped") and isinstance(v, int)})
+    return dict(drops), r.get("engine", {})
+
+
+def check_delivery(c, results, what, max_lost, lab=None):
     lost = sum(r["lost"] for r in results)
     dups = sum(r["duplicates"] for r in results)
     say(f"{what}: received {sum(r['received'] for r in results)}, lost {lost}, "
         f"duplicates {dups}, out of order {sum(r['out_of_order'] for r in results)}")
     c.check(dups == 0, f"{what}: {dups} duplicates")
     if max_lost is not None:
+        if lost > max_lost and lab is not None:  # where they went, for whoever reads the log
+            for n in (1, 2):
+                try:
+                    say(f"node {n}'s pipes: drops {pipe_drops(lab, n)[0]}, engine {pipe_drops(lab, n)[1]}")
+                except Exception as e:  # diagnostics only
+                    say(f"node {n}'s pipes: not readable ({e})")
         c.check(lost <= max_lost, f"{what}: {lost} messages lost, more than {max_lost}")
     return lost
 
@@ -164,7 +179,7 @@ def sending_port_pulled(lab, c):
     c.check(sent == 0, f"node 1 sent {sent} frames on port {port} after it saw the link down")
     lab.lab("link", 1, port, "up")
     # At most what the sender had in flight to node 2: one window of 1024 frames.
-    lost = check_delivery(c, t.finish(), "sending port pulled (k = 1)", max_lost=1024)
+    lost = check_delivery(c, t.finish(), "sending port pulled (k = 1)", max_lost=1024, lab=lab)
     dropped = port_counter(lab, 1, port, "tx_link_down")
     say(f"node 1 counted {dropped} frames dropped for the down link; receivers lost {lost}")
 
