@@ -90,11 +90,12 @@ TEST(BalanceDegree, PaperCriterionMissesAHotPortAndFlagsNearlyEqualOnes) {
 }
 
 TEST(LoadGapCriterion, RelativeAndAbsoluteMargins) {
-  // mean 0.5: the limit is 0.5 · 1.1 + 0.02 = 0.57.
-  EXPECT_EQ(Overloaded({0.58, 0.42}, BalanceCriterionConfig{}), (std::vector<bool>{true, false}));
-  EXPECT_EQ(Overloaded({0.56, 0.44}, BalanceCriterionConfig{}), (std::vector<bool>{false, false}));
-  // Idle links: 0.03 vs 0.01 is a 50 % gap but below the absolute margin.
+  // mean 0.5: the limit is max(0.5 · 1.1, 0.5 + 0.02) = 0.55, i.e. max/mean 1.10.
+  EXPECT_EQ(Overloaded({0.56, 0.44}, BalanceCriterionConfig{}), (std::vector<bool>{true, false}));
+  EXPECT_EQ(Overloaded({0.54, 0.46}, BalanceCriterionConfig{}), (std::vector<bool>{false, false}));
+  // Idle links: 0.03 vs 0.01 is a 50 % gap but below the absolute margin (limit 0.04).
   EXPECT_EQ(Overloaded({0.03, 0.01}, BalanceCriterionConfig{}), (std::vector<bool>{false, false}));
+  EXPECT_EQ(Overloaded({0.06, 0.01}, BalanceCriterionConfig{}), (std::vector<bool>{true, false}));  // limit 0.055
 }
 
 TEST(BalanceCriterion, ValidationAndNames) {

@@ -37,12 +37,25 @@ TEST(ReassessPort, NewKeyTakesThePickedPort) {
             HoldOutcome::kAssigned);
   EXPECT_EQ(h.port, 0);
   EXPECT_EQ(h.moved_period, 5u);
-  EXPECT_EQ(h.hold_periods, HysteresisConfig{}.min_hold_periods);
+  EXPECT_EQ(h.hold_periods, HysteresisConfig{}.first_hold_periods);
+}
+
+// A new key's port was picked before its traffic was known: once a period has measured it,
+// an overload moves it; after that move it holds the usual minimum (or longer).
+TEST(ReassessPort, NewKeyMayLeaveAnOverloadedPortThePeriodAfterItsPick) {
+  const HysteresisConfig cfg;
+  PortHold h;
+  ASSERT_EQ(Reassess(Table({0.2, 0.2}), kHash, 5, cfg, &h), HoldOutcome::kAssigned);
+  ASSERT_EQ(h.port, 0);
+  EXPECT_EQ(Reassess(Table({0.9, 0.1}), kHash, 6, cfg, &h), HoldOutcome::kLeftOverloaded);
+  EXPECT_EQ(h.port, 1);
+  EXPECT_GE(h.hold_periods, cfg.min_hold_periods);
+  EXPECT_EQ(Reassess(Table({0.1, 0.9}), kHash, 7, cfg, &h), HoldOutcome::kKept);
 }
 
 TEST(ReassessPort, KeyKeepsItsPortWhileLoadsAreStable) {
   PortHold h{2, 0, 2};  // not the hash's port: stickiness, not re-hashing
-  const PortTable t = Table({0.3, 0.35, 0.38, 0.3});  // none above 1.1 × mean + 0.02
+  const PortTable t = Table({0.3, 0.35, 0.36, 0.3});  // none above 1.1 × mean (0.36025)
   for (uint32_t period = 1; period <= 50; ++period) {
     ASSERT_EQ(Reassess(t, kHash, period, {}, &h), HoldOutcome::kKept);
     ASSERT_EQ(h.port, 2);
@@ -130,6 +143,7 @@ TEST(HysteresisConfig, Validation) {
   EXPECT_TRUE(ValidateHysteresis({}).ok());
   EXPECT_FALSE(ValidateHysteresis({.min_hold_periods = 0}).ok());
   EXPECT_FALSE(ValidateHysteresis({.min_hold_periods = 4, .max_hold_periods = 2}).ok());
+  EXPECT_FALSE(ValidateHysteresis({.first_hold_periods = 0}).ok());
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ TEST(LoadLedger, StartsFromTheMeasuredLoads) {
   l.Reset(t);
   EXPECT_DOUBLE_EQ(l.load(0), 0.5);
   EXPECT_DOUBLE_EQ(l.load(2), 0.3);
-  // mean 0.3: the gap limit is 0.3 · 1.1 + 0.02 = 0.35.
+  // mean 0.3: the gap limit is max(0.3 · 1.1, 0.3 + 0.02) = 0.33.
   EXPECT_TRUE(l.Overloaded(t, 0));
   EXPECT_FALSE(l.Overloaded(t, 2));
   EXPECT_EQ(l.LeastLoadedSpread(t, 12345), 1);
@@ -106,6 +106,25 @@ TEST(LoadLedger, ResetStartsThePeriodOver) {
   l.Move(t, 0, 1, 50e6);
   l.Reset(t);
   EXPECT_DOUBLE_EQ(l.load(0), 0.5);
+  EXPECT_DOUBLE_EQ(l.load(1), 0.1);
+}
+
+// Measured loads take a move in late: the next periods still see part of it, less each
+// period, whatever the snapshot says.
+TEST(LoadLedger, CarriesWhatTheMeasurementHasNotTakenInYet) {
+  const PortTable t = Table({0.5, 0.1}, 100e6);
+  LoadLedger l(1.0, 0.5);
+  l.Reset(t);
+  l.Move(t, 0, 1, 20e6);  // 0.2 of a link
+  l.Reset(t);             // the measurement has not seen it yet
+  EXPECT_NEAR(l.load(0), 0.4, 1e-12);
+  EXPECT_NEAR(l.load(1), 0.2, 1e-12);
+  EXPECT_EQ(l.LeastLoadedSpread(t, 0), 1);
+  l.Reset(t, 2);  // two periods on: a quarter of what was carried
+  EXPECT_NEAR(l.load(0), 0.5 - 0.1 / 4, 1e-12);
+  EXPECT_NEAR(l.load(1), 0.1 + 0.1 / 4, 1e-12);
+  for (int i = 0; i < 40; ++i) l.Reset(t);
+  EXPECT_DOUBLE_EQ(l.load(0), 0.5);  // taken in: the snapshot's loads again
   EXPECT_DOUBLE_EQ(l.load(1), 0.1);
 }
 

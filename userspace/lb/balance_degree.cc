@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "userspace/lb/balance_degree.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -63,7 +64,10 @@ double OverloadLimit(const LoadSummary& summary, const BalanceCriterionConfig& c
       // "Exceeds": WL equal to the threshold is balanced.
       return summary.wl > c.wl_threshold ? summary.mean : std::numeric_limits<double>::infinity();
     case BalanceCriterion::kLoadGapAboveMean:
-      return summary.mean * (1 + c.gap_ratio) + c.gap_absolute;
+      // The relative margin on loaded links, the absolute one on nearly idle links (where
+      // it is the larger): the limit never tolerates more than 1 + gap_ratio times the
+      // mean once the mean is above gap_absolute / gap_ratio (0.2 by default).
+      return std::max(summary.mean * (1 + c.gap_ratio), summary.mean + c.gap_absolute);
   }
   return std::numeric_limits<double>::infinity();
 }

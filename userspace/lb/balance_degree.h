@@ -14,8 +14,9 @@
 // WL = 2·0.3/0.4 = 1.5 ("balanced"), while {0.51, 0.50, 0.50, 0.49} give WL ≈ 123
 // ("unbalanced"), i.e. it moves keys between nearly equal ports and leaves a hot port hot.
 // (balance_degree_test.cc shows both.) The default criterion therefore looks at the gap
-// itself: a port is overloaded when its load exceeds the mean by a relative margin plus an
-// absolute one (the absolute part keeps idle ports, whose relative gaps are noise, still).
+// itself: a port is overloaded when its load exceeds the mean by a relative margin, or on
+// nearly idle links by an absolute one (which keeps them, whose relative gaps are noise,
+// still).
 // The paper's criterion stays selectable (kPaperBalanceDegree) for the experiment.
 #ifndef DMPD_USERSPACE_LB_BALANCE_DEGREE_H_
 #define DMPD_USERSPACE_LB_BALANCE_DEGREE_H_
@@ -29,7 +30,7 @@
 namespace dmpd::lb {
 
 enum class BalanceCriterion {
-  kLoadGapAboveMean,    // default: L_i > L̄ · (1 + gap_ratio) + gap_absolute
+  kLoadGapAboveMean,    // default: L_i > max(L̄ · (1 + gap_ratio), L̄ + gap_absolute)
   kPaperBalanceDegree,  // the paper: L_i > L̄ and WL(t) > wl_threshold
 };
 
@@ -66,7 +67,7 @@ struct LoadSummary {
 };
 
 // The load above which the criterion calls a port overloaded, given the summary of its
-// node's available ports: gap, mean · (1 + gap_ratio) + gap_absolute; paper, the mean when
+// node's available ports: gap, max(mean · (1 + gap_ratio), mean + gap_absolute); paper, the mean when
 // WL exceeds the threshold, else +infinity (a balanced node has no overloaded port).
 double OverloadLimit(const LoadSummary& summary, const BalanceCriterionConfig& c);
 

@@ -36,6 +36,12 @@ bool Moved(HoldOutcome o) {
 absl::StatusOr<std::unique_ptr<Balancer>> Balancer::Create(BalancerConfig config) {
   if (absl::Status s = ValidateBalanceCriterion(config.criterion); !s.ok()) return s;
   if (absl::Status s = ValidateHysteresis(config.hysteresis); !s.ok()) return s;
+  for (const double carry : {config.local_move_carry, config.destination_move_carry}) {
+    if (!(carry >= 0 && carry < 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("move carry ", carry, " must be in [0, 1)"));
+    }
+  }
   if (!(config.tie_margin >= 0) || !std::isfinite(config.tie_margin)) {
     return absl::InvalidArgumentError(
         absl::StrCat("tie margin ", config.tie_margin, " must be finite and >= 0"));
@@ -62,7 +68,7 @@ Balancer::Balancer(BalancerConfig config, ToeplitzHash hasher, monitor::PortLoad
     : config_(std::move(config)),
       hasher_(std::move(hasher)),
       load_model_(load_model),
-      local_ledger_(config_.load_weights.utilisation) {}
+      local_ledger_(config_.load_weights.utilisation, config_.local_move_carry) {}
 
 absl::Status Balancer::Update(std::span<const PortInput> local_ports,
                               std::span<const NodeView> views, absl::Time now) {
@@ -105,13 +111,22 @@ void Balancer::CountMissingPorts(uint8_t flags) {
 }
 
 void Balancer::ResetLedgers(const BalanceSnapshot& snap) {
-  local_ledger_.Reset(snap.local);
-  // Grows with the cluster (a new destination, once), never per message.
+  // Periods since the last reset: a period without decisions still takes in moves.
+  const uint32_t periods = snap.period - ledger_period_;
+  local_ledger_.Reset(snap.local, periods);
+  // Grows with the cluster (a new destination, once), never per message. A ledger that
+  // counted for another node starts afresh: its carried moves are not this node's.
+  const LoadLedger fresh(config_.load_weights.utilisation, config_.destination_move_carry);
   if (destination_ledgers_.size() < snap.destinations.size()) {
-    destination_ledgers_.resize(snap.destinations.size(), LoadLedger(config_.load_weights.utilisation));
+    destination_ledgers_.resize(snap.destinations.size(), fresh);
+    destination_ledger_nodes_.resize(snap.destinations.size(), 0);
   }
   for (size_t i = 0; i < snap.destinations.size(); ++i) {
-    destination_ledgers_[i].Reset(snap.destinations[i]);
+    if (destination_ledger_nodes_[i] != snap.destination_nodes[i]) {
+      destination_ledgers_[i] = fresh;
+      destination_ledger_nodes_[i] = snap.destination_nodes[i];
+    }
+    destination_ledgers_[i].Reset(snap.destinations[i], periods);
   }
   ledger_period_ = snap.period;
 }

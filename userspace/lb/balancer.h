@@ -49,6 +49,13 @@ struct BalancerConfig {
   // kMaxViewNodes nodes with a handful of pipes each.
   size_t key_capacity = 16384;
   size_t report_max_keys = 64;  // bound of the report's active-key list
+  // What the period's load ledger carries of its moves into the next period, since the
+  // measured loads take them in late (load_ledger.h). Local ports: 1 − γ of eq. (6), the
+  // share one smoothed sample leaves out. Destination ports: their node samples on its
+  // own phase and the heartbeat brings it later, so about half a move is in the first
+  // view after it.
+  double local_move_carry = 0.2;
+  double destination_move_carry = 0.5;
 };
 
 // X(name, "meaning"). Written by the owning worker only.
@@ -160,6 +167,7 @@ class Balancer {
   uint32_t ledger_period_ = 0;
   LoadLedger local_ledger_;
   std::vector<LoadLedger> destination_ledgers_;
+  std::vector<uint16_t> destination_ledger_nodes_;  // the node each ledger counts for
 };
 
 }  // namespace dmpd::lb

@@ -10,10 +10,11 @@
 namespace dmpd::lb {
 
 absl::Status ValidateHysteresis(const HysteresisConfig& h) {
-  if (h.min_hold_periods == 0 || h.max_hold_periods < h.min_hold_periods) {
-    return absl::InvalidArgumentError(absl::StrCat("hysteresis holds must satisfy 1 <= min (",
-                                                   h.min_hold_periods, ") <= max (",
-                                                   h.max_hold_periods, ") periods"));
+  if (h.min_hold_periods == 0 || h.max_hold_periods < h.min_hold_periods ||
+      h.first_hold_periods == 0 || h.first_hold_periods > h.max_hold_periods) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "hysteresis holds must satisfy 1 <= min (", h.min_hold_periods, ") <= max (",
+        h.max_hold_periods, ") periods and 1 <= first (", h.first_hold_periods, ") <= max"));
   }
   if (!(h.min_gain >= 0) || !std::isfinite(h.min_gain)) {
     return absl::InvalidArgumentError(
@@ -29,7 +30,7 @@ HoldOutcome ReassessPort(const PortTable& table, LoadLedger& ledger, uint32_t ha
     hold->port = pick(table, ledger, hash);
     if (hold->port == kNoPort) return HoldOutcome::kKept;
     ledger.Move(table, kNoPort, hold->port, bits_per_second);
-    *hold = PortHold{hold->port, period, h.min_hold_periods};
+    *hold = PortHold{hold->port, period, h.first_hold_periods};
     return HoldOutcome::kAssigned;
   }
   // A table with fewer ports than the key's index: the port is gone.

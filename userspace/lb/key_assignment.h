@@ -6,7 +6,8 @@
 // back and forth every period (ping-pong), reordering its frames each time.
 //
 // The damping, per side (sending, receiving) of each key:
-//  - after taking a port the key holds it for `hold_periods` before an overload may move it;
+//  - after taking a port the key holds it for `hold_periods` before an overload may move it
+//    (a new key only until its traffic has been measured once: `first_hold_periods`);
 //  - it moves only if the least-loaded port, with the key's own traffic added, is still
 //    lighter by at least `min_gain` (a key heavier than the gap stays: moving it would only
 //    move the hot spot);
@@ -33,6 +34,9 @@ struct HysteresisConfig {
   // 2 periods: the load a move causes is only seen one period later, so a key must at
   // least wait to see the effect of its own move.
   uint32_t min_hold_periods = 2;
+  // A new key's first port is picked before its traffic is known (it has none yet); the
+  // next period's sample measures it, so an overload may move it from then on.
+  uint32_t first_hold_periods = 1;
   uint32_t max_hold_periods = 32;
   double min_gain = 0.05;  // load ratio; moving a key for less is not worth a reorder
 };

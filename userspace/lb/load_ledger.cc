@@ -3,16 +3,26 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 #include <span>
 
 namespace dmpd::lb {
 
-void LoadLedger::Reset(const PortTable& table) {
+void LoadLedger::Reset(const PortTable& table, uint32_t periods) {
+  if (carried_.size() != table.size()) carried_.assign(table.size(), 0.0);
   loads_.resize(table.size());
-  for (size_t i = 0; i < table.size(); ++i) loads_[i] = table.port(static_cast<uint8_t>(i)).load;
-  limit_ = table.overload_limit();  // the snapshot's, from the same loads
-  limit_valid_ = true;
+  const double carry = std::pow(move_carry_, static_cast<double>(periods));
+  bool carrying = false;
+  for (size_t i = 0; i < table.size(); ++i) {
+    carried_[i] *= carry;
+    if (std::fabs(carried_[i]) < 1e-6) carried_[i] = 0;  // taken in: stop adjusting
+    carrying = carrying || carried_[i] != 0;
+    loads_[i] = std::max(0.0, table.port(static_cast<uint8_t>(i)).load + carried_[i]);
+  }
+  // Without carried moves the snapshot's limit is the limit of these loads.
+  limit_ = table.overload_limit();
+  limit_valid_ = !carrying;
 }
 
 double LoadLedger::Limit(const PortTable& table) const {
@@ -53,9 +63,15 @@ double LoadLedger::KeyLoad(const PortTable& table, uint8_t port, double bits_per
 
 void LoadLedger::Move(const PortTable& table, uint8_t from, uint8_t to, double bits_per_second) {
   if (from != kNoPort && from < loads_.size()) {
-    loads_[from] = std::max(0.0, loads_[from] - KeyLoad(table, from, bits_per_second));
+    const double share = KeyLoad(table, from, bits_per_second);
+    loads_[from] = std::max(0.0, loads_[from] - share);
+    carried_[from] -= share;
   }
-  if (to != kNoPort && to < loads_.size()) loads_[to] += KeyLoad(table, to, bits_per_second);
+  if (to != kNoPort && to < loads_.size()) {
+    const double share = KeyLoad(table, to, bits_per_second);
+    loads_[to] += share;
+    carried_[to] += share;
+  }
   limit_valid_ = false;
 }
 

@@ -10,6 +10,14 @@
 // bandwidth, weighted like utilisation in eq. (5): λ_u · rate / BW. A port whose
 // bandwidth is not known gets no adjustment (the share cannot be expressed as load).
 //
+// Measured loads lag the moves: a local port's L_i is smoothed (eq. 6, γ = 0.8), so the
+// first sample after a move shows only γ of it; a destination's port loads also wait for
+// that node's next sample and the heartbeat that carries it. A ledger that forgot its
+// moves at each reset would see the port a key just left as still hot and move more keys
+// off it (the receiving side of the lab's experiment swung between ports for 8 s after
+// its load shift). So each reset carries the part of the last moves the measurement has
+// not taken in yet: `move_carry` of what was still carried, period after period.
+//
 // Owned by the worker that decides; reset from the snapshot once a period.
 #ifndef DMPD_USERSPACE_LB_LOAD_LEDGER_H_
 #define DMPD_USERSPACE_LB_LOAD_LEDGER_H_
@@ -23,10 +31,14 @@ namespace dmpd::lb {
 
 class LoadLedger {
  public:
-  explicit LoadLedger(double utilisation_weight = 0.84) : utilisation_weight_(utilisation_weight) {}
+  // `move_carry` in [0, 1): 0 forgets moves at each reset (measurements without lag).
+  explicit LoadLedger(double utilisation_weight = 0.84, double move_carry = 0)
+      : utilisation_weight_(utilisation_weight), move_carry_(move_carry) {}
 
-  // Starts a period with the table's measured loads. Allocates only to grow.
-  void Reset(const PortTable& table);
+  // Starts a period with the table's measured loads plus what is carried of earlier moves,
+  // `periods` after the last reset (the carry shrinks once per period, even in periods
+  // with no decision). Allocates only to grow (a table of another size drops the carry).
+  void Reset(const PortTable& table, uint32_t periods = 1);
 
   double load(uint8_t port) const { return loads_[port]; }
 
@@ -51,7 +63,9 @@ class LoadLedger {
   double Limit(const PortTable& table) const;
 
   double utilisation_weight_;
+  double move_carry_;
   std::vector<double> loads_;
+  std::vector<double> carried_;  // per port: moves' load not yet in the measured loads
   mutable double limit_ = 0;
   mutable bool limit_valid_ = false;  // until the next Move or Reset
 };
