@@ -14,8 +14,9 @@ Two halves:
 Every connection to the service is made from a client port the test chose, never one the
 kernel picks: a SYN from a client port whose earlier connection is still in the daemon's
 table (fin_wait lasts 120 s, and the client side of an HTTP/1.0 exchange keeps no
-TIME_WAIT, so the kernel may pick that port again at once) ends the old entry and is
-scheduled anew (counted `rescheduled`); the counts stay exact when no port is reused.
+TIME_WAIT, so the kernel may pick that port again at once) goes to the old connection's
+backend, not the scheduler's next one (counted `port_reused`); the counts stay exact when
+no port is reused.
 """
 
 import json

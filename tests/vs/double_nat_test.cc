@@ -101,7 +101,7 @@ TEST(DoubleNat, ARequestAndItsReplyAreTranslatedBothWays) {
   EXPECT_EQ(nat->counters().forwarded_out, 1u);
 }
 
-TEST(DoubleNat, ASynOnAClosingConnectionIsScheduledAnew) {
+TEST(DoubleNat, AReusedClientPortKeepsItsBackendAndVdport) {
   auto nat = Make();  // round robin over the three backends
   ForwardTo to;
   auto syn = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
@@ -116,26 +116,59 @@ TEST(DoubleNat, ASynOnAClosingConnectionIsScheduledAnew) {
   ASSERT_EQ(nat->Process(client_fin, 2, &to), Verdict::kForward);
   EXPECT_EQ(nat->connections().count_in(ConnState::kFinWait), 1u);
 
-  // The client reuses its port at once: a new connection, to the next backend.
+  // The client reuses its port at once: a new connection on the same backend and vdport,
+  // whose TIME_WAIT for that pair accepts the same client's later SYN.
   auto again = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
   ASSERT_EQ(nat->Process(again, 3, &to), Verdict::kForward);
-  EXPECT_EQ(Read(again).dst_addr, kBackends[1].addr);
-  EXPECT_EQ(nat->counters().rescheduled, 1u);
+  EXPECT_EQ(Read(again).dst_addr, kBackends[0].addr);
+  EXPECT_EQ(Read(again).src_port, first.src_port);
+  EXPECT_EQ(nat->counters().port_reused, 1u);
+  EXPECT_EQ(nat->counters().rescheduled, 0u);
   EXPECT_EQ(nat->counters().connections_created, 2u);
   EXPECT_EQ(nat->connections().size(), 1u);
+  EXPECT_EQ(nat->connections().count_in(ConnState::kSynRecv), 1u);
   EXPECT_EQ(nat->vdports().in_use(), 1u);
+  // The next new client still gets the scheduler's next backend.
+  auto other = Tcp(kClient, 5556, kVip, 80, kTcpSyn);
+  ASSERT_EQ(nat->Process(other, 4, &to), Verdict::kForward);
+  EXPECT_EQ(Read(other).dst_addr, kBackends[1].addr);
+}
 
-  // Its backend goes down: a SYN on that port goes to a healthy backend, not the old one.
-  ASSERT_TRUE(nat->SetBackendHealth(kService, kProtoTcp, kBackends[1], false).ok());
-  auto third = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
-  ASSERT_EQ(nat->Process(third, 4, &to), Verdict::kForward);
-  EXPECT_NE(Read(third).dst_addr, kBackends[1].addr);
-  EXPECT_EQ(nat->counters().rescheduled, 2u);
-  // A retransmitted SYN of a live connection still follows it.
+// A backend that is down gets no connection, not even a reused port's: the SYN is
+// scheduled anew. The old entry keeps its vdport toward that backend until it times out
+// (the backend may still hold TIME_WAIT for the pair), and drops its late replies, which
+// would land in the new connection's 4-tuple.
+TEST(DoubleNat, AReusedPortOfADownBackendIsScheduledAnew) {
+  auto nat = Make(40000, 40000);  // one vdport: its pair toward each backend shows
+  ForwardTo to;
+  auto syn = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
+  ASSERT_EQ(nat->Process(syn, 0, &to), Verdict::kForward);
+  const Seen first = Read(syn);
+  auto server_fin = Tcp(first.dst_addr, 8080, kVip, first.src_port, kTcpFin | kTcpAck);
+  ASSERT_EQ(nat->Process(server_fin, 1, &to), Verdict::kForward);
+  ASSERT_TRUE(nat->SetBackendHealth(kService, kProtoTcp, kBackends[0], false).ok());
+  const uint64_t reuse_ns = 10 * kSecond;
+  auto again = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
+  ASSERT_EQ(nat->Process(again, reuse_ns, &to), Verdict::kForward);
+  EXPECT_NE(Read(again).dst_addr, first.dst_addr);
+  EXPECT_EQ(nat->counters().rescheduled, 1u);
+  EXPECT_EQ(nat->counters().port_reused, 0u);
+  EXPECT_EQ(nat->vdports().in_use(), 2u);
+  auto late = Tcp(first.dst_addr, 8080, kVip, first.src_port, kTcpAck);
+  EXPECT_EQ(nat->Process(late, reuse_ns + 1, &to), Verdict::kDrop);
+  EXPECT_EQ(nat->counters().no_connection_out, 1u);
+  // A retransmitted SYN of the new connection follows it.
   auto retransmit = Tcp(kClient, 5555, kVip, 80, kTcpSyn);
-  ASSERT_EQ(nat->Process(retransmit, 5, &to), Verdict::kForward);
-  EXPECT_EQ(nat->counters().rescheduled, 2u);
-  EXPECT_EQ(nat->counters().connections_created, 3u);
+  ASSERT_EQ(nat->Process(retransmit, reuse_ns + 2, &to), Verdict::kForward);
+  EXPECT_EQ(Read(retransmit).dst_addr, Read(again).dst_addr);
+  EXPECT_EQ(nat->counters().rescheduled, 1u);
+  nat->Expire(reuse_ns + 119 * kSecond);
+  // The new connection saw only SYNs (60 s) and is gone; the old pair is still taken.
+  EXPECT_EQ(nat->connections().size(), 1u);
+  EXPECT_EQ(nat->vdports().in_use(), 1u);
+  nat->Expire(reuse_ns + 121 * kSecond);
+  EXPECT_EQ(nat->vdports().in_use(), 0u);
+  EXPECT_EQ(nat->connections().size(), 0u);
 }
 
 TEST(DoubleNat, MaxConcurrentConnectionsIsPortsTimesBackends) {

@@ -126,6 +126,7 @@ uint32_t ConnectionTable::Insert(const FlowKey& in, const FlowKey& out, uint32_t
   s.used = true;
   s.conn = Connection{in, out, service, backend, state, now_ns + timeouts_.NanosFor(state), 0, 0};
   LinkBucket(id, kIn);
+  s.in_linked = true;
   LinkBucket(id, kOut);
   PushTimer(id, state);
   ++size_;
@@ -144,7 +145,8 @@ void ConnectionTable::Touch(uint32_t id, ConnState state, uint64_t now_ns) {
 
 void ConnectionTable::Free(uint32_t id) {
   Slot& s = slots_[id];
-  UnlinkBucket(id, kIn);
+  if (s.in_linked) UnlinkBucket(id, kIn);
+  s.in_linked = false;
   UnlinkBucket(id, kOut);
   UnlinkTimer(id, s.conn.state);
   s.used = false;
@@ -155,6 +157,12 @@ void ConnectionTable::Free(uint32_t id) {
 
 void ConnectionTable::Remove(uint32_t id) {
   if (id < slots_.size() && slots_[id].used) Free(id);
+}
+
+void ConnectionTable::RetireClientKey(uint32_t id) {
+  if (id >= slots_.size() || !slots_[id].used || !slots_[id].in_linked) return;
+  UnlinkBucket(id, kIn);
+  slots_[id].in_linked = false;
 }
 
 size_t ConnectionTable::Expire(uint64_t now_ns,

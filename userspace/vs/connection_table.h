@@ -98,6 +98,12 @@ class ConnectionTable {
   // Removes one connection now (a service or backend removed with force).
   void Remove(uint32_t id);
 
+  // Takes connection `id` out of the IN bucket only: its client key goes to a new
+  // connection, while the entry keeps its OUT key (and with it the vdport toward its
+  // backend) until it expires. A retired connection is no longer found by FindIn.
+  void RetireClientKey(uint32_t id);
+  bool retired(uint32_t id) const { return !slots_[id].in_linked; }
+
   const Connection& at(uint32_t id) const { return slots_[id].conn; }
   Connection& at(uint32_t id) { return slots_[id].conn; }
   uint32_t size() const { return size_; }
@@ -120,6 +126,7 @@ class ConnectionTable {
     std::array<Links, 2> bucket;  // IN and OUT chains
     Links timer;                  // the state's FIFO (free list when unused)
     bool used = false;
+    bool in_linked = false;  // in the IN bucket (false once retired)
   };
   struct Fifo {
     uint32_t head = kNone;

@@ -237,6 +237,11 @@ void DoubleNat::OnConnectionGone(const Connection& c) {
   MaybeFree(c.service);
 }
 
+bool DoubleNat::BackendTakesNewConnections(uint32_t backend) const {
+  const Backend& b = backends_[backend];
+  return b.healthy && !b.draining && b.config.weight > 0 && !services_[b.service].draining;
+}
+
 bool DoubleNat::IsOverForNewSyn(const Connection& c) const {
   const Backend& b = backends_[c.backend];
   return c.state == ConnState::kFinWait || c.state == ConnState::kClose || !b.healthy ||
@@ -260,21 +265,40 @@ Verdict DoubleNat::Process(std::span<uint8_t> packet, uint64_t now_ns, ForwardTo
   const bool tcp = v.proto == kProtoTcp;
   const FlowKey key{v.src_addr, v.dst_addr, v.src_port, v.dst_port, v.proto};
   uint32_t id = in ? table_.FindIn(key) : table_.FindOut(key);
+  if (id != ConnectionTable::kNone && !in && table_.retired(id)) {
+    // A late reply of a connection whose client port is reused: it would land in the new
+    // connection's 4-tuple.
+    ++counters_.no_connection_out;
+    return Verdict::kDrop;
+  }
   if (id != ConnectionTable::kNone && in && tcp && OpensTcpConnection(v.tcp_flags) &&
       IsOverForNewSyn(table_.at(id))) {
-    // The client reused its port (it keeps no TIME_WAIT when the server closed first): the
-    // old entry ends here and the SYN is scheduled like any new one, as LVS's
-    // conn_reuse_mode does; following the old entry would send it to a closed socket or a
-    // backend that is down.
-    const Connection old = table_.at(id);
-    table_.Remove(id);
-    OnConnectionGone(old);
-    ++counters_.rescheduled;
-    id = ConnectionTable::kNone;
-    service = by_vip_port_.find(ServiceKey{v.dst_addr, v.dst_port, v.proto});
-    if (service == by_vip_port_.end()) {  // that was a removed service's last connection
-      ++counters_.not_ours;
-      return Verdict::kNotOurs;
+    // The client reused its port (it keeps no TIME_WAIT when the server closed first).
+    if (BackendTakesNewConnections(table_.at(id).backend)) {
+      // The new connection takes its old one's backend and vdport (LVS's
+      // conn_reuse_mode=0): that backend holds TIME_WAIT for vip:vdport -> bip:bport and
+      // accepts a new SYN on it only with a later sequence number or timestamp, which a
+      // SYN from the same client port has and one from any other client does not. (Given
+      // to others, such pairs came round again within seconds at thousands of connections
+      // a second, and each SYN refused waited 1 s for its retransmission.)
+      table_.Touch(id, ConnState::kSynRecv, now_ns);
+      ++counters_.port_reused;
+      ++counters_.connections_created;
+    } else {
+      // Its backend is down or leaving: the SYN is scheduled anew (LVS's
+      // conn_reuse_mode=1). The old entry gives up only its client key and keeps its
+      // vdport toward that backend until it times out (at least fin_wait's 120 s), in
+      // case the backend still holds TIME_WAIT for the pair; its late replies would land
+      // in the new connection's 4-tuple and are dropped (above).
+      table_.RetireClientKey(id);
+      if (table_.at(id).state != ConnState::kClose) table_.Touch(id, ConnState::kFinWait, now_ns);
+      ++counters_.rescheduled;
+      id = ConnectionTable::kNone;
+      service = by_vip_port_.find(ServiceKey{v.dst_addr, v.dst_port, v.proto});
+      if (service == by_vip_port_.end()) {  // that was a removed service's last connection
+        ++counters_.not_ours;
+        return Verdict::kNotOurs;
+      }
     }
   }
   if (id == ConnectionTable::kNone) {

@@ -64,15 +64,17 @@ struct ServiceConfig {
   X(not_ours, "packets for no service (the steering program took them as a map changed)")                             \
   X(connections_created, "new connections")                                              \
   X(no_connection_in, "client packets that neither belong to nor open a connection")     \
-  X(no_connection_out, "replies to a vdport with no connection")                         \
+  X(no_connection_out, "replies to a vdport with no connection, or one whose client reused its port") \
   X(no_backend, "new connections refused: no healthy backend with weight")               \
   X(no_vdport, "new connections refused: every vdport in use toward the backend")       \
   X(table_full, "new connections refused: the connection table is full")                 \
   X(vdport_conflict, "new connections refused: two services share the backend and the VIP") \
   X(service_draining, "new connections refused: the service is being removed")           \
   X(ttl_expired, "packets whose TTL would reach 0")                                      \
-  X(rescheduled, "client SYNs on a closing connection or one whose backend is down or "   \
-                 "draining: the old entry ended, the SYN scheduled anew")                 \
+  X(port_reused, "client SYNs on a closing connection: a new connection on its backend "  \
+                 "and vdport (the client reused its port)")                               \
+  X(rescheduled, "client SYNs on a connection whose backend is down or draining: "        \
+                 "scheduled anew; the old entry keeps its vdport until it times out")     \
   X(expired, "connections timed out")
 
 struct DoubleNatCounters {
@@ -182,6 +184,8 @@ class DoubleNat {
   void OnConnectionGone(const Connection& c);
   // A client SYN that matches `c` opens a new connection instead of following it.
   bool IsOverForNewSyn(const Connection& c) const;
+  // Healthy, with weight, and neither it nor its service being removed.
+  bool BackendTakesNewConnections(uint32_t backend) const;
   void MaybeFree(uint32_t service_index);
 
   Options options_;
