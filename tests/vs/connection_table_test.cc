@@ -45,6 +45,28 @@ TEST(ConnectionTable, OneConnectionInTwoBuckets) {
   EXPECT_EQ(t.size(), 2u);
 }
 
+// A connection whose client key went to a new connection: found by its OUT key only, the
+// client key free for the new one, and gone on its own timeout.
+TEST(ConnectionTable, ARetiredConnectionKeepsItsOutKeyUntilItExpires) {
+  ConnectionTable t = Table(16);
+  const uint32_t old = t.Insert(In(0x0b000001, 5555), Out(0x0c000001, 40000), 0, 0,
+                                ConnState::kFinWait, 0);
+  ASSERT_NE(old, ConnectionTable::kNone);
+  t.RetireClientKey(old);
+  EXPECT_TRUE(t.retired(old));
+  EXPECT_EQ(t.FindIn(In(0x0b000001, 5555)), ConnectionTable::kNone);
+  EXPECT_EQ(t.FindOut(Out(0x0c000001, 40000)), old);
+  const uint32_t fresh = t.Insert(In(0x0b000001, 5555), Out(0x0c000002, 40000), 0, 1,
+                                  ConnState::kSynRecv, 1);
+  ASSERT_NE(fresh, ConnectionTable::kNone);
+  EXPECT_FALSE(t.retired(fresh));
+  EXPECT_EQ(t.FindIn(In(0x0b000001, 5555)), fresh);
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.Expire(121 * kSecond, nullptr), 2u);  // fin_wait 120 s, syn_recv 60 s
+  EXPECT_EQ(t.FindOut(Out(0x0c000001, 40000)), ConnectionTable::kNone);
+  EXPECT_EQ(t.size(), 0u);
+}
+
 TEST(ConnectionTable, DuplicatesAndAFullTableAreRefusedAndCounted) {
   ConnectionTable t = Table(2);
   ASSERT_NE(t.Insert(In(1, 1), Out(9, 1000), 0, 0, ConnState::kSynRecv, 0), ConnectionTable::kNone);

@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include "userspace/vs/service_spec.h"
-
 namespace dmpd::vs {
 namespace {
 
@@ -32,27 +30,6 @@ TEST(HealthTrackerTest, AlternatingResultsNeverFlap) {
   EXPECT_TRUE(h.healthy(kB));
   h.Forget(kB);
   EXPECT_TRUE(h.healthy(kB));
-}
-
-TEST(ServiceSpecTest, ParsesAndFormatsWhatOperatorsWrite) {
-  auto s = ParseServiceId("198.19.100.1:80/tcp");
-  ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->vip.addr, 0xc6136401u);
-  EXPECT_EQ(s->vip.port, 80);
-  EXPECT_EQ(FormatServiceId(*s), "198.19.100.1:80/tcp");
-  EXPECT_EQ(ParseServiceId("198.19.100.1:53/udp")->proto, kProtoUdp);
-  for (const char* bad : {"198.19.100.1:80", "198.19.100.1/tcp", "1.2.3:80/tcp",
-                          "198.19.100.1:0/tcp", "198.19.100.1:65536/tcp", "x:80/sctp", ""}) {
-    EXPECT_FALSE(ParseServiceId(bad).ok()) << bad;
-  }
-  EXPECT_EQ(FormatEndpoint(*ParseEndpoint("10.0.0.2:8080")), "10.0.0.2:8080");
-  auto r = ParsePortRange("61000-61099");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->first, 61000);
-  EXPECT_EQ(r->second, 61099);
-  for (const char* bad : {"61099-61000", "0-10", "1-65536", "61000", "a-b"}) {
-    EXPECT_FALSE(ParsePortRange(bad).ok()) << bad;
-  }
 }
 
 }  // namespace

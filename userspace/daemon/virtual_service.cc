@@ -301,10 +301,11 @@ absl::Status VirtualService::SyncSteering() {
     ++counters_.worker_timeouts;
     return services.status();
   }
+  services_ = *std::move(services);
   VsSteering want;
   want.vdport_first = config_.vs_vdport_first;
   want.vdport_last = config_.vs_vdport_last;
-  for (const vs::ServiceReport& s : *services) {  // draining ones too
+  for (const vs::ServiceReport& s : services_) {  // draining ones too
     want.services.insert({s.config.vip.addr, s.config.vip.port, s.config.proto});
   }
   // The vdport range is the kernel's to avoid only while a service can use it.
@@ -502,14 +503,9 @@ void VirtualService::RefreshNextHops() {
 
 // --- health ----------------------------------------------------------------------------
 
-std::set<std::pair<uint32_t, uint16_t>> VirtualService::BackendEndpoints() {
+std::set<std::pair<uint32_t, uint16_t>> VirtualService::BackendEndpoints() const {
   std::set<std::pair<uint32_t, uint16_t>> out;
-  VsWorker* w = &dp_.vs_worker();
-  absl::StatusOr<std::vector<vs::ServiceReport>> services =
-      dp_.tasks().Call<std::vector<vs::ServiceReport>>(
-          [w] { return w->forwarder().nat().Report(); });
-  if (!services.ok()) return out;
-  for (const vs::ServiceReport& s : *services) {
+  for (const vs::ServiceReport& s : services_) {
     for (const vs::BackendReport& b : s.backends) {
       if (s.config.proto == vs::kProtoTcp) out.insert({b.config.endpoint.addr, b.config.endpoint.port});
     }

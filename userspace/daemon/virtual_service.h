@@ -66,6 +66,7 @@ class VirtualService {
   absl::Status AddBackend(const vs::BackendLine& line);
   absl::Status RemoveBackend(const vs::ServiceId& id, const vs::Endpoint& backend);
 
+  // Reads the worker's services (kept in services_) and steers what they need.
   absl::Status SyncSteering();
   absl::Status ReservePorts();
   void RestoreReservedPorts();
@@ -79,7 +80,7 @@ class VirtualService {
   void WarnResolver(const std::string& text);
   void RunHealthChecks();
   void FinishCheck(uint64_t id, bool ok);
-  std::set<std::pair<uint32_t, uint16_t>> BackendEndpoints();
+  std::set<std::pair<uint32_t, uint16_t>> BackendEndpoints() const;
 
   DaemonConfig config_;
   EventLoop& loop_;
@@ -87,6 +88,9 @@ class VirtualService {
   std::vector<VsSteerMaps> steer_;  // per port
   std::optional<KernelNextHops> kernel_;
   bool reserved_ = false;  // our range is in ip_local_reserved_ports
+  // The worker's services as SyncSteering last read them: every second and after each
+  // change, which is as fresh as the health checks need their backends.
+  std::vector<vs::ServiceReport> services_;
   std::vector<TimerQueue::TimerId> timers_;
   uint64_t last_resolver_warning_ns_ = 0;
   // Next hops handed to the worker (a copy, for refreshing) and addresses being solicited.
