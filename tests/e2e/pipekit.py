@@ -83,12 +83,15 @@ class Traffic:
     def __init__(self, lab, src, dst, pipes, first_pipe=100, rate=1000, size=1000, seconds=10,
                  copies=1):
         self.count = int(rate * seconds)
-        # 15 s of silence, not dmpd-perf's 5: the receivers start one after the other and
+        # 60 s of silence, not dmpd-perf's 5: the receivers start one after the other and
         # count silence from their pipe's opening, and on a loaded machine (CI: the ASan
         # build on 2 cores) the senders' first messages came later than 5 s, so a receiver
-        # gave up on a pipe that was about to deliver and reported it lost whole.
+        # gave up on a pipe that was about to deliver and reported it lost whole. With 15 s
+        # a CI run still lost whole pipes (and node 2 counted frames for pipes already
+        # closed). A receiver waits at most 2 s after its sender's end marker, so a long
+        # timeout costs nothing when the senders run.
         self.receivers = [Receiver(lab, dst, first_pipe + i, "--count", self.count,
-                                   "--buffer", 4 << 20, timeout_s=15) for i in range(pipes)]
+                                   "--buffer", 4 << 20, timeout_s=60) for i in range(pipes)]
         self.senders = [lab.spawn(src, [perf(), "send", "--node", dst, "--pipe", first_pipe + i,
                                         "--count", self.count, "--rate", rate, "--size", size,
                                         "--copies", copies, "--json"],
@@ -100,11 +103,15 @@ class Traffic:
         return any(s.poll() is None for s in self.senders)
 
     def finish(self, timeout=180):
-        """The receivers' results, once every sender is done."""
+        """The receivers' results, once every sender is done. What each sender said (exit
+        code, last stdout line, stderr) stays in `sender_reports`, for diagnostics."""
+        self.sender_reports = []
         for s in self.senders:
             try:
-                s.communicate(timeout=timeout)
+                out, err = s.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
                 stop_process(s)
                 raise TestFailure(f"dmpd-perf send did not finish in {timeout} s")
+            last = out.strip().splitlines()[-1] if out.strip() else ""
+            self.sender_reports.append((s.returncode, last, err.strip()[-300:]))
         return [r.result() for r in self.receivers]

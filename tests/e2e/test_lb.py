@@ -95,7 +95,7 @@ def pipe_drops(lab, n):
     return dict(drops), r.get("engine", {})
 
 
-def check_delivery(c, results, what, max_lost, lab=None):
+def check_delivery(c, results, what, max_lost, lab=None, traffic=None):
     lost = sum(r["lost"] for r in results)
     dups = sum(r["duplicates"] for r in results)
     say(f"{what}: received {sum(r['received'] for r in results)}, lost {lost}, "
@@ -108,6 +108,9 @@ def check_delivery(c, results, what, max_lost, lab=None):
                     say(f"node {n}'s pipes: drops {pipe_drops(lab, n)[0]}, engine {pipe_drops(lab, n)[1]}")
                 except Exception as e:  # diagnostics only
                     say(f"node {n}'s pipes: not readable ({e})")
+            for i, r in enumerate(results):
+                sender = traffic.sender_reports[i] if traffic else None
+                say(f"pipe {i}: received {r['received']}, lost {r['lost']}; sender {sender}")
         c.check(lost <= max_lost, f"{what}: {lost} messages lost, more than {max_lost}")
     return lost
 
@@ -179,7 +182,8 @@ def sending_port_pulled(lab, c):
     c.check(sent == 0, f"node 1 sent {sent} frames on port {port} after it saw the link down")
     lab.lab("link", 1, port, "up")
     # At most what the sender had in flight to node 2: one window of 1024 frames.
-    lost = check_delivery(c, t.finish(), "sending port pulled (k = 1)", max_lost=1024, lab=lab)
+    lost = check_delivery(c, t.finish(), "sending port pulled (k = 1)", max_lost=1024, lab=lab,
+                          traffic=t)
     dropped = port_counter(lab, 1, port, "tx_link_down")
     say(f"node 1 counted {dropped} frames dropped for the down link; receivers lost {lost}")
 

@@ -105,8 +105,8 @@ const std::vector<Option>& Options() {
        "our own pipe id (default: 32768 + pid mod 28672, the next one if taken)", 0, 0xfffe,
        [](Args& a, const char* v) { a.local_pipe = std::strtoull(v, nullptr, 0); }},
       {"--timeout", "rsp",
-       "seconds: recv ends after this much silence (default 5); ping waits this long for each "
-       "pong (default 1)",
+       "seconds: recv ends after this much silence (default 5; once the sender's end marker "
+       "came, at most 2 s); ping waits this long for each pong (default 1)",
        0, 86400, [](Args& a, const char* v) { a.timeout = std::strtod(v, nullptr); }},
       {"--spin-us", "rsp", "busy-poll this long before sleeping on the doorbell (default 50)", 0,
        10'000'000, [](Args& a, const char* v) { a.spin_us = std::strtoull(v, nullptr, 0); }},
@@ -340,10 +340,15 @@ int Recv(const Args& a) {
     if (s.end_total) return s.distinct >= *s.end_total;
     return a.count && s.distinct >= *a.count;
   };
+  // Once the end marker says the sender is done, only stragglers can come (frames of other
+  // ports, behind it): a short wait, so that a long --timeout (for a sender that starts
+  // late) does not also hold up the report of a transfer that lost a few messages.
+  const uint64_t after_end_ns = std::min<uint64_t>(silence_ns, 2'000'000'000);
   bool gone = false;
   while (!done()) {
-    Receive(p, handle, a.spin_us * 1000, last_activity + silence_ns);
-    if (NowNs() - last_activity >= silence_ns) break;
+    const uint64_t allowed_ns = s.end_total ? after_end_ns : silence_ns;
+    Receive(p, handle, a.spin_us * 1000, last_activity + allowed_ns);
+    if (NowNs() - last_activity >= allowed_ns) break;
     if (p.daemon_gone()) {
       gone = true;
       break;
