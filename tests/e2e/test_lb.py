@@ -105,7 +105,8 @@ def check_delivery(c, results, what, max_lost, lab=None, traffic=None):
         if lost > max_lost and lab is not None:  # where they went, for whoever reads the log
             for n in (1, 2):
                 try:
-                    say(f"node {n}'s pipes: drops {pipe_drops(lab, n)[0]}, engine {pipe_drops(lab, n)[1]}")
+                    drops, engine = pipe_drops(lab, n)
+                    say(f"node {n}'s pipes: drops {drops}, engine {engine}")
                 except Exception as e:  # diagnostics only
                     say(f"node {n}'s pipes: not readable ({e})")
             for i, r in enumerate(results):

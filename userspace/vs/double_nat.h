@@ -61,10 +61,10 @@ struct ServiceConfig {
 #define DMPD_VS_NAT_COUNTERS(X)                                                              \
   X(forwarded_in, "client packets translated toward a backend")                          \
   X(forwarded_out, "backend replies translated toward the client")                       \
-  X(not_ours, "packets for no service (the steering program took them as a map changed)")                             \
+  X(not_ours, "packets for no service (steered while a map changed)")                     \
   X(connections_created, "new connections")                                              \
   X(no_connection_in, "client packets that neither belong to nor open a connection")     \
-  X(no_connection_out, "replies to a vdport with no connection, or one whose client reused its port") \
+  X(no_connection_out, "replies to a vdport with no connection (or a retired one)")     \
   X(no_backend, "new connections refused: no healthy backend with weight")               \
   X(no_vdport, "new connections refused: every vdport in use toward the backend")       \
   X(table_full, "new connections refused: the connection table is full")                 \
