@@ -11,6 +11,8 @@ nothing lost"), two nodes of two ports:
    (its memory back, `pipes_reclaimed`), and the application next to it keeps receiving.
 4. A user outside the pipe group cannot open a pipe: a clear permission error.
 5. A message larger than 64 KiB: refused with a clear error before anything is sent.
+6. A resize (PIPE-2) beyond the node's ring memory (`pipe_memory_mb`): refused with a clear
+   error; the pipe keeps its rings and receives everything.
 (The library's own refusals — ring full, closed pipe, daemon gone, a second opener — are
 in tests/libdmpd.)
 """
@@ -80,6 +82,20 @@ def oversize(lab, c):
     c.check(p.returncode != 0 and "65536" in p.stderr, f"not refused clearly: {p.stderr}")
 
 
+def resize_beyond_the_budget(lab, c):
+    before = pipes(lab, 2)["memory_bytes"]
+    r = Receiver(lab, 2, 12, "--count", 1000, "--resize-at", 1, "--resize-to", 1 << 30)
+    send(lab, 1, 2, 12, "--count", 1000, "--size", 64)
+    got = r.result()
+    say(f"a resize to 1 GiB: {got['resize']}; {summary(got)}")
+    c.check("pipe memory exhausted" in got["resize"]["outcome"]
+            and got["resize"]["ring_bytes"] == got["resize"]["from_bytes"],
+            f"the resize beyond the budget was not refused clearly: {got['resize']}")
+    c.check(got["received"] == 1000 and got["lost"] == 0, f"after the refusal: {summary(got)}")
+    c.check(pipes(lab, 2)["memory_bytes"] == before,
+            f"node 2's ring memory {before} -> {pipes(lab, 2)['memory_bytes']} bytes")
+
+
 def body(lab):
     c = Checks()
     unknown_node(lab, c)
@@ -87,6 +103,7 @@ def body(lab):
     killed_application(lab, c)
     outsider(lab, c)
     oversize(lab, c)
+    resize_beyond_the_budget(lab, c)
     c.done()
 
 

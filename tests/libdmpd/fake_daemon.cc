@@ -52,10 +52,59 @@ struct FakeDaemon::PipeState {
   std::optional<MessageView> pending;  // read, its destination's ring was full
   uint16_t waiting_on = 0;             // that destination
   pipe::PipeCounters counters;
+  // After a resize: the new tx ring, read once the old one is finished and read; the old
+  // regions stay mapped until the pipe goes (a pending view may point into one).
+  std::optional<pipe::MessageRingConsumer> next_tx;
+  std::vector<std::pair<void*, size_t>> retired;
   ~PipeState() {
     if (region != nullptr) munmap(region, region_bytes);
+    for (auto [r, n] : retired) munmap(r, n);
+  }
+  // Moves to the new tx ring once the application finished the old one and it is read.
+  void FollowResize() {
+    if (!next_tx.has_value() || pending.has_value() || !tx->Drained()) return;
+    tx->Release();
+    tx = *std::move(next_tx);
+    next_tx.reset();
   }
 };
+
+namespace {
+// A pipe's memfd with both rings initialised, mapped here, our ends attached.
+struct NewRegion {
+  UniqueFd memfd;
+  void* region = nullptr;
+  pipe::RegionLayout layout;
+  std::optional<pipe::MessageRingConsumer> tx;
+  std::optional<pipe::MessageRingProducer> rx;
+};
+absl::StatusOr<NewRegion> MakeRegion(uint64_t buffer_bytes, uint32_t max_message) {
+  NewRegion n;
+  n.layout = pipe::LayoutFor(buffer_bytes, max_message);
+  const pipe::RegionLayout& l = n.layout;
+  n.memfd = UniqueFd(memfd_create("dmpd-pipe", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!n.memfd.valid() || ftruncate(n.memfd.get(), off_t(l.total_bytes)) != 0) {
+    return absl::ErrnoToStatus(errno, "memfd");
+  }
+  // The application maps it: it must never shrink under it (SIGBUS).
+  fcntl(n.memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+  void* region = mmap(nullptr, l.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, n.memfd.get(), 0);
+  if (region == MAP_FAILED) return absl::ErrnoToStatus(errno, "mmap");
+  n.region = region;
+  auto* rx_region = static_cast<std::byte*>(region) + l.rx_offset;
+  absl::Status s = pipe::InitialiseMessageRing(region, l.ring_region_bytes, max_message);
+  if (s.ok()) s = pipe::InitialiseMessageRing(rx_region, l.ring_region_bytes, max_message);
+  auto tx = pipe::MessageRingConsumer::Attach(region, l.ring_region_bytes);
+  auto rx = pipe::MessageRingProducer::Attach(rx_region, l.ring_region_bytes);
+  if (!s.ok() || !tx.ok() || !rx.ok()) {
+    munmap(region, l.total_bytes);
+    return absl::InternalError("initialising or attaching the rings");
+  }
+  n.tx.emplace(std::move(*tx));
+  n.rx.emplace(std::move(*rx));
+  return n;
+}
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<FakeDaemon>> FakeDaemon::Start(const Options& options) {
   std::unique_ptr<FakeDaemon> d(new FakeDaemon(options));
@@ -163,6 +212,11 @@ bool FakeDaemon::AppWaits(uint16_t id, bool rx) {
   return std::atomic_ref<uint32_t>(const_cast<uint32_t&>(h->producer_waiting)).load() != 0;
 }
 
+uint64_t FakeDaemon::resizes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return resizes_;
+}
+
 uint64_t FakeDaemon::sessions_accepted() {
   std::lock_guard<std::mutex> lock(mu_);
   return accepted_;
@@ -171,6 +225,7 @@ uint64_t FakeDaemon::sessions_accepted() {
 size_t FakeDaemon::ForwardLocked() {
   size_t moved = 0;
   for (auto& [id, src] : pipes_) {
+    src->FollowResize();
     for (size_t i = 0; i < kForwardBudget; ++i) {
       MessageView v;
       if (src->pending.has_value()) {
@@ -232,6 +287,7 @@ void FakeDaemon::Run() {
       for (auto& [id, p] : pipes_) {
         if (!p->pending.has_value()) {
           if (!p->tx->PrepareToSleep()) sleep = false;
+          if (p->next_tx && (!p->next_tx->PrepareToSleep() || p->tx->Drained())) sleep = false;
         } else if (auto d = pipes_.find(p->waiting_on); d == pipes_.end()) {
           sleep = false;  // its destination went: drop it on the next pass
         } else if (!d->second->rx->PrepareToWaitForSpace(
@@ -258,6 +314,7 @@ void FakeDaemon::Run() {
     lock.lock();
     for (auto& [id, p] : pipes_) {
       p->tx->StopSleeping();
+      if (p->next_tx) p->next_tx->StopSleeping();
       if (auto d = pipes_.find(p->waiting_on); p->pending.has_value() && d != pipes_.end()) {
         d->second->rx->StopWaiting();
       }
@@ -330,41 +387,22 @@ void FakeDaemon::HandleRequest(int fd, const pipe::SessionRequest& request) {
           "pipe ", id, " is already open on node ", options_.node, " by another application"))});
       return;
     }
-    const pipe::RegionLayout l = pipe::LayoutFor(o->config.buffer_bytes, options_.max_message);
     auto p = std::make_unique<PipeState>();
     p->id = id;
     p->session = fd;
     p->config = o->config;
-    UniqueFd mem(memfd_create("dmpd-pipe", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-    absl::Status s;
-    if (!mem.valid() || ftruncate(mem.get(), off_t(l.total_bytes)) != 0) {
-      s = absl::ErrnoToStatus(errno, "memfd");
-    } else {
-      // The application maps it: it must never shrink under it (SIGBUS).
-      fcntl(mem.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-      void* region = mmap(nullptr, l.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, mem.get(), 0);
-      if (region == MAP_FAILED) {
-        s = absl::ErrnoToStatus(errno, "mmap");
-      } else {
-        p->region = region;
-        p->region_bytes = l.total_bytes;
-        p->rx_offset = l.rx_offset;
-        auto* rx_region = static_cast<std::byte*>(region) + l.rx_offset;
-        s = pipe::InitialiseMessageRing(region, l.ring_region_bytes, options_.max_message);
-        if (s.ok()) {
-          s = pipe::InitialiseMessageRing(rx_region, l.ring_region_bytes, options_.max_message);
-        }
-        if (s.ok()) {
-          auto tx = pipe::MessageRingConsumer::Attach(region, l.ring_region_bytes);
-          auto rx = pipe::MessageRingProducer::Attach(rx_region, l.ring_region_bytes);
-          if (tx.ok() && rx.ok()) {
-            p->tx.emplace(std::move(*tx));
-            p->rx.emplace(std::move(*rx));
-          } else {
-            s = absl::InternalError("attach");
-          }
-        }
-      }
+    absl::StatusOr<NewRegion> made = MakeRegion(o->config.buffer_bytes, options_.max_message);
+    absl::Status s = made.status();
+    UniqueFd mem;
+    pipe::RegionLayout l;
+    if (made.ok()) {
+      mem = std::move(made->memfd);
+      l = made->layout;
+      p->region = made->region;
+      p->region_bytes = l.total_bytes;
+      p->rx_offset = l.rx_offset;
+      p->tx = std::move(made->tx);
+      p->rx = std::move(made->rx);
     }
     p->tx_doorbell = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     p->rx_doorbell = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
@@ -390,8 +428,40 @@ void FakeDaemon::HandleRequest(int fd, const pipe::SessionRequest& request) {
       reply(pipe::ErrorReply{absl::NotFoundError(absl::StrCat("no pipe ", r->config.pipe))});
       return;
     }
+    const uint64_t old_capacity =
+        pipe::LayoutFor(p->config.buffer_bytes, options_.max_message).ring_capacity;
+    if (pipe::LayoutFor(r->config.buffer_bytes, options_.max_message).ring_capacity ==
+        old_capacity) {
+      p->config = r->config;
+      p->config.buffer_bytes = old_capacity;
+      reply(pipe::OkReply{});
+      return;
+    }
+    if (p->next_tx.has_value()) {
+      reply(pipe::ErrorReply{absl::UnavailableError("the last resize is still under way")});
+      return;
+    }
+    absl::StatusOr<NewRegion> made = MakeRegion(r->config.buffer_bytes, options_.max_message);
+    if (!made.ok()) {
+      reply(pipe::ErrorReply{absl::ResourceExhaustedError(std::string(made.status().message()))});
+      return;
+    }
+    // As the daemon's worker: finish the old rx ring, deliver into the new one from now on.
+    if (p->rx->Finish()) Ring(p->rx_doorbell.get());
+    p->retired.emplace_back(p->region, p->region_bytes);
+    p->region = made->region;
+    p->region_bytes = made->layout.total_bytes;
+    p->rx_offset = made->layout.rx_offset;
+    p->rx = std::move(made->rx);
+    p->next_tx = std::move(made->tx);
     p->config = r->config;
-    reply(pipe::OkReply{});
+    p->config.buffer_bytes = made->layout.ring_capacity;
+    ++resizes_;
+    const int fds[1] = {made->memfd.get()};
+    reply(pipe::ResizeReply{.region_bytes = made->layout.total_bytes,
+                            .rx_offset = made->layout.rx_offset,
+                            .granted = p->config},
+          fds);
   } else if (const auto* c = std::get_if<pipe::CloseRequest>(&request)) {
     if (owned(c->pipe) == nullptr) {
       reply(pipe::ErrorReply{absl::NotFoundError(absl::StrCat("no pipe ", c->pipe))});

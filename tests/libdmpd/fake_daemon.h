@@ -7,7 +7,8 @@
 // per-sender-pipe 64-bit sequence (from 0). A full destination ring holds the message back
 // (it is not dropped): the fake waits for room with the doorbell protocol, as the daemon
 // would for a local pipe. Doorbells both ways follow docs/pipes.md: the fake sleeps in
-// poll() when nothing moves, and never wakes on a timer.
+// poll() when nothing moves, and never wakes on a timer. A reconfigure with another buffer
+// size resizes the rings as the daemon does (docs/pipes.md, "Resizing").
 #ifndef DMPD_TESTS_LIBDMPD_FAKE_DAEMON_H_
 #define DMPD_TESTS_LIBDMPD_FAKE_DAEMON_H_
 
@@ -59,6 +60,7 @@ class FakeDaemon {
   // its tx ring (!rx): lets a test act only once the application is really asleep.
   bool AppWaits(uint16_t pipe, bool rx);
   uint64_t sessions_accepted();
+  uint64_t resizes();  // reconfigures that moved a pipe to rings of another size
 
  private:
   struct PipeState;
@@ -81,6 +83,7 @@ class FakeDaemon {
   std::map<int, UniqueFd> sessions_;
   std::map<uint16_t, std::unique_ptr<PipeState>> pipes_;
   uint64_t accepted_ = 0;
+  uint64_t resizes_ = 0;
   std::thread thread_;
 };
 

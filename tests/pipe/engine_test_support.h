@@ -130,6 +130,15 @@ struct EngineNode {
     c.region = app.region;
     engine->Apply(c, now);
   }
+  // Moves the pipe in `slot` to the rings of `app` (PIPE-2: a larger buffer).
+  void Resize(uint32_t slot, AppPipe& app) {
+    EngineCommand c;
+    c.op = EngineCommand::Op::kResize;
+    c.slot = slot;
+    c.config.buffer_bytes = app.region.tx_bytes - sizeof(RingHeader);
+    c.region = app.region;
+    engine->Apply(c, now);
+  }
   template <typename OtherPorts>
   void RouteTo(const EngineNode<OtherPorts>& other) {
     EngineCommand c;

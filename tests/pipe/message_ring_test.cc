@@ -332,6 +332,93 @@ TEST(MessageRingThreads, DoorbellLosesNoWakeUp) {
   RecordProperty("sleeps", std::to_string(sleeps));
 }
 
+// A resize (PIPE-2): the producer finishes its ring and moves to the next, larger one; the
+// consumer reads the old ring to its end before it follows. Four rings, two threads, the
+// consumer sleeping whenever it runs dry: every message arrives once, in order, and the
+// consumer is woken by the finish when it sleeps on a ring the producer just left.
+TEST(MessageRingThreads, ProducerMovesToLargerRingsAndConsumerFollowsInOrder) {
+  constexpr uint32_t kMax = 512;
+  std::vector<std::unique_ptr<Region>> rings;
+  for (uint64_t capacity : {2 * 1024, 8 * 1024, 32 * 1024, 128 * 1024}) {
+    rings.push_back(std::make_unique<Region>(RingRegionSize(capacity)));
+    ASSERT_TRUE(InitialiseMessageRing(rings.back()->get(), rings.back()->size(), kMax).ok());
+  }
+  std::counting_semaphore<> consumer_bell(0);
+  constexpr uint64_t kCount = 100000;
+  std::thread producer([&] {
+    std::vector<std::byte> buf(kMax);
+    uint64_t seq = 0;
+    for (size_t i = 0; i < rings.size(); ++i) {
+      auto p = MessageRingProducer::Attach(rings[i]->get(), rings[i]->size());
+      ASSERT_TRUE(p.ok());
+      const uint64_t until = i + 1 == rings.size() ? kCount : (i + 1) * kCount / rings.size();
+      while (seq < until) {
+        const uint32_t len = SizeOf(seq, kMax);
+        Fill(seq, {buf.data(), len});
+        bool ring = false;
+        const PushStatus s = p->TryPush({.sequence = seq}, {buf.data(), len}, &ring);
+        if (ring) consumer_bell.release();
+        if (s == PushStatus::kOk) ++seq;
+      }
+      if (i + 1 < rings.size() && p->Finish()) consumer_bell.release();
+    }
+  });
+  uint64_t expect = 0, bad = 0, missed = 0;
+  size_t at = 0;
+  auto c = MessageRingConsumer::Attach(rings[0]->get(), rings[0]->size());
+  ASSERT_TRUE(c.ok());
+  while (expect < kCount) {
+    MessageView v;
+    const ReadStatus s = c->TryRead(&v);
+    if (s == ReadStatus::kOk) {
+      if (v.meta.sequence != expect || !Matches(expect, v.payload)) ++bad;
+      ++expect;
+      continue;
+    }
+    ASSERT_EQ(s, ReadStatus::kEmpty);
+    c->Release();
+    if (at + 1 < rings.size() && c->Drained()) {
+      ++at;
+      c = MessageRingConsumer::Attach(rings[at]->get(), rings[at]->size());
+      ASSERT_TRUE(c.ok());
+      continue;
+    }
+    if (c->PrepareToSleep()) {
+      if (!consumer_bell.try_acquire_for(std::chrono::seconds(5))) ++missed;
+      c->StopSleeping();
+    }
+  }
+  producer.join();
+  EXPECT_EQ(bad, 0u);
+  EXPECT_EQ(missed, 0u);
+  EXPECT_EQ(at, rings.size() - 1);
+  EXPECT_FALSE(c->Drained());  // the last ring is not finished
+}
+
+TEST(MessageRing, DrainedOnlyAfterFinishAndTheLastRead) {
+  Region r(RingRegionSize(4 * 1024));
+  auto [p, c] = Make(r, 512);
+  std::vector<std::byte> one(100);
+  EXPECT_FALSE(c.Drained());  // empty but not finished
+  ASSERT_EQ(p.TryPush({.sequence = 1}, one), PushStatus::kOk);
+  PushStatus st;
+  ASSERT_NE(p.TryReserve({.sequence = 2}, 100, &st), nullptr);  // reserved, not published
+  EXPECT_FALSE(p.Finish());  // publishes it; nobody sleeps
+  MessageView v;
+  EXPECT_FALSE(c.Drained());
+  ASSERT_EQ(c.TryRead(&v), ReadStatus::kOk);
+  EXPECT_FALSE(c.Drained());
+  ASSERT_EQ(c.TryRead(&v), ReadStatus::kOk);
+  EXPECT_EQ(v.meta.sequence, 2u);
+  EXPECT_TRUE(c.Drained());
+  // A sleeping consumer is woken by the finish, once.
+  Region r2(RingRegionSize(4 * 1024));
+  auto [p2, c2] = Make(r2, 512);
+  ASSERT_TRUE(c2.PrepareToSleep());
+  EXPECT_TRUE(p2.Finish());
+  EXPECT_TRUE(c2.Drained());
+}
+
 // ------------------------------------------------------------------ a hostile peer
 
 TEST(MessageRingHostile, AttachRejectsBadHeaders) {

@@ -295,3 +295,87 @@ TEST(PipeEngineFlowControl, CreditsComeOnlyForNodesWithARoute) {
 
 }  // namespace
 }  // namespace dmpd::pipe
+
+namespace dmpd::pipe {
+namespace {
+
+// PIPE-2, "ask for more buffer": both of a pipe's rings move to larger ones while messages
+// are in flight both ways. The sender's old tx ring is sent to its end before the new one
+// is read; the receiver's old rx ring holds what was delivered before, the new one what
+// came after; the application that reads the old ring to its end and follows gets every
+// message once and in order.
+TEST_F(PipeEngineTest, AResizeMidStreamLosesAndReordersNothing) {
+  // Node 1's application has 3 messages queued; it finishes the ring and sends 3 more into
+  // the new one before the worker has even seen the resize.
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, i)), PushStatus::kOk);
+  AppPipe a2(4 << 20);
+  EXPECT_FALSE(a.tx->Finish());
+  for (int i = 3; i < 6; ++i) ASSERT_EQ(a2.tx->TryPush(To(2, 20), Bytes(64, i)), PushStatus::kOk);
+  // The worker asleep meanwhile would be woken: the new ring has messages.
+  n1.Resize(0, a2);
+  EXPECT_EQ(n1.engine->resized_generation(0), 0u);  // 3 messages left in the old ring
+  EXPECT_FALSE(n1.engine->PrepareToSleep());
+  // Node 2 delivers two of them before its pipe is resized, the rest after.
+  EXPECT_EQ(n1.engine->PollTx(n1.now), 3u);  // the old ring first, whole
+  ASSERT_EQ(Carry(n1, n2), 3u);
+  std::vector<Got> got = Drain(b);
+  EXPECT_FALSE(b.rx->Drained());  // not finished yet
+  AppPipe b2(4 << 20);
+  ASSERT_TRUE(b.rx->PrepareToSleep());  // node 2's application sleeps on its old ring
+  n2.Resize(3, b2);
+  EXPECT_EQ(n2.rung, std::vector<uint32_t>{3});  // woken: the old ring is finished
+  b.rx->StopSleeping();
+  EXPECT_EQ(n1.engine->PollTx(n1.now), 3u);  // then the new one
+  EXPECT_EQ(n1.engine->resized_generation(0), 1u);
+  EXPECT_EQ(n1.engine->counters().resizes.Get(), 1u);
+  ASSERT_EQ(Carry(n1, n2), 3u);
+
+  EXPECT_TRUE(Drain(b).empty());
+  EXPECT_TRUE(b.rx->Drained());
+  EXPECT_FALSE(b2.rx->Drained());
+  const std::vector<Got> after = Drain(b2);
+  got.insert(got.end(), after.begin(), after.end());
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(after.size(), 3u);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(got[i].meta.sequence, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(got[i].payload, Bytes(64, static_cast<uint8_t>(i)));
+  }
+  // Node 2's tx ring moved too, with nothing in it: at once.
+  EXPECT_EQ(n2.engine->resized_generation(3), 0u);  // its application has not finished it
+  EXPECT_FALSE(b.tx->Finish());
+  n2.engine->PollTx(n2.now);
+  EXPECT_EQ(n2.engine->resized_generation(3), 1u);
+}
+
+TEST_F(PipeEngineTest, AResizeWaitsForTheMessageHeldForCredit) {
+  Node s1{1, 2, /*window_frames=*/2}, s2{2, 2};
+  AppPipe x, y;
+  s1.RouteTo(s2);
+  s2.RouteTo(s1);
+  s1.Open(0, 10, x);
+  s2.Open(0, 20, y);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(x.tx->TryPush(To(2, 20), Bytes(64, i)), PushStatus::kOk);
+  EXPECT_EQ(s1.engine->PollTx(s1.now), 2u);  // the third waits for credit, in the ring
+  AppPipe x2;
+  EXPECT_FALSE(x.tx->Finish());
+  ASSERT_EQ(x2.tx->TryPush(To(2, 20), Bytes(64, 3)), PushStatus::kOk);
+  s1.Resize(0, x2);
+  s1.engine->PollTx(s1.now);
+  EXPECT_EQ(s1.engine->resized_generation(0), 0u);  // the held message still points there
+  // Credit arrives (node 2 credits what it received after credit_every_ns).
+  Carry(s1, s2);
+  s2.now += 2'000'000;
+  s2.engine->PollTx(s2.now);
+  Carry(s2, s1);
+  s1.engine->PollTx(s1.now);  // sends the held message, drains the old ring
+  s1.engine->PollTx(s1.now);  // moves to the new ring, sends its message
+  EXPECT_EQ(s1.engine->resized_generation(0), 1u);
+  Carry(s1, s2);
+  const std::vector<Got> got = Drain(y);
+  ASSERT_EQ(got.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(got[i].payload, Bytes(64, static_cast<uint8_t>(i)));
+}
+
+}  // namespace
+}  // namespace dmpd::pipe

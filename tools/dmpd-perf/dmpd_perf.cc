@@ -57,6 +57,8 @@ struct Args {
   double timeout = -1;  // per mode default
   uint64_t spin_us = 50;
   uint64_t drop_every = 0;
+  std::optional<uint64_t> resize_at;  // messages sent/received before the resize
+  uint64_t resize_to = 0;             // the rings' new size, bytes
   std::string socket;
   bool json = false;
 };
@@ -115,6 +117,11 @@ const std::vector<Option>& Options() {
       {"--drop-every", "s",
        "test aid: skip every Nth sequence (the receiver must report exactly those lost)", 2,
        UINT64_MAX, [](Args& a, const char* v) { a.drop_every = std::strtoull(v, nullptr, 0); }},
+      {"--resize-to", "rs",
+       "ask for rings of this many bytes mid-run (PIPE-2; after --resize-at messages)", 1,
+       uint64_t{1} << 30, [](Args& a, const char* v) { a.resize_to = std::strtoull(v, nullptr, 0); }},
+      {"--resize-at", "rs", "messages sent (received) before --resize-to applies (default 1)", 1,
+       UINT64_MAX, [](Args& a, const char* v) { a.resize_at = std::strtoull(v, nullptr, 0); }},
       {"--json", "rsp", "print the result as one JSON object", 0, 0, nullptr},
   };
   return kOptions;
@@ -185,6 +192,10 @@ std::optional<Args> Parse(int argc, char** argv) {
     return std::nullopt;
   }
   if (a.timeout < 0) a.timeout = mode == 'p' ? 1.0 : 5.0;
+  if (a.resize_at && a.resize_to == 0) {
+    std::fprintf(stderr, "dmpd-perf %s: --resize-at needs --resize-to\n", a.command.c_str());
+    return std::nullopt;
+  }
   return a;
 }
 
@@ -233,6 +244,36 @@ absl::StatusOr<std::unique_ptr<Pipe>> OpenLocal(Client& c, const Args& a) {
   }
   return last;
 }
+
+// --resize-to: asks once, when `done` messages have gone by, for rings of the new size.
+// Unavailable (an earlier resize not finished) is retried at the next call.
+class Resizer {
+ public:
+  explicit Resizer(const Args& a) : to_(a.resize_to), at_(a.resize_at.value_or(1)) {}
+  void MaybeResize(Pipe& p, uint64_t done) {
+    if (to_ == 0 || outcome_ != "pending" || done < at_) return;
+    app::PipeConfig c = p.config();
+    const uint64_t before = c.buffer_bytes;
+    c.buffer_bytes = to_;
+    const absl::Status s = p.Reconfigure(c);
+    if (absl::IsUnavailable(s)) return;
+    outcome_ = s.ok() ? "ok" : std::string(s.message());
+    from_ = before;
+    after_ = done;
+  }
+  // The JSON key "resize", or null when none was asked for.
+  json Report(const Pipe& p) const {
+    if (to_ == 0) return nullptr;
+    return {{"asked_bytes", to_}, {"from_bytes", from_}, {"ring_bytes", p.config().buffer_bytes},
+            {"after_messages", after_}, {"outcome", outcome_}};
+  }
+  bool failed() const { return to_ != 0 && outcome_ != "ok"; }
+
+ private:
+  uint64_t to_, at_;
+  std::string outcome_ = "pending";
+  uint64_t from_ = 0, after_ = 0;
+};
 
 double PerSecond(uint64_t n, uint64_t ns) { return ns == 0 ? 0.0 : double(n) * 1e9 / double(ns); }
 
@@ -345,9 +386,11 @@ int Recv(const Args& a) {
   // late) does not also hold up the report of a transfer that lost a few messages.
   const uint64_t after_end_ns = std::min<uint64_t>(silence_ns, 2'000'000'000);
   bool gone = false;
+  Resizer resizer(a);
   while (!done()) {
     const uint64_t allowed_ns = s.end_total ? after_end_ns : silence_ns;
     Receive(p, handle, a.spin_us * 1000, last_activity + allowed_ns);
+    resizer.MaybeResize(p, s.distinct);  // between polls: no view of the ring is held
     if (NowNs() - last_activity >= allowed_ns) break;
     if (p.daemon_gone()) {
       gone = true;
@@ -394,9 +437,10 @@ int Recv(const Args& a) {
             {"pings_echoed", s.pings_echoed},
             {"other_senders", s.other_senders},
             {"daemon_gone", gone},
+            {"resize", resizer.Report(p)},
             {"library", CountersJson(p.counters())}};
   Print(j, a.json);
-  return gone ? 1 : 0;
+  return gone || resizer.failed() ? 1 : 0;
 }
 
 // ------------------------------------------------------------------------------ send
@@ -420,8 +464,10 @@ int Send(const Args& a) {
   uint64_t sent = 0, skipped = 0;
   std::array<uint64_t, kBatch> seqs;
   std::string error;
+  Resizer resizer(a);
   auto dropped = [&](uint64_t q) { return a.drop_every != 0 && (q + 1) % a.drop_every == 0; };
   while (next < count && error.empty()) {
+    resizer.MaybeResize(p, sent);
     size_t want = kBatch;
     if (a.rate > 0) {
       // Token pacing: as many as the elapsed time allows; sleep only for gaps above 2 ms.
@@ -500,6 +546,7 @@ int Send(const Args& a) {
             {"bytes_per_s", PerSecond(sent * a.size, elapsed)},
             {"elapsed_s", double(elapsed) / 1e9},
             {"end_markers", markers},
+            {"resize", resizer.Report(p)},
             {"library", CountersJson(c)}};
   if (daemon.ok()) {
     const app::PipeCounters& d = *daemon;
@@ -512,7 +559,7 @@ int Send(const Args& a) {
   if (!error.empty()) j["error"] = error;
   if (!closed.ok()) j["close"] = std::string(closed.message());
   Print(j, a.json);
-  return error.empty() && closed.ok() ? 0 : 1;
+  return error.empty() && closed.ok() && !resizer.failed() ? 0 : 1;
 }
 
 // ------------------------------------------------------------------------------ ping

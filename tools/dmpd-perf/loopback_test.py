@@ -111,6 +111,20 @@ def main(argv):
                   "exact loss", r)
             check(r["missing"][:3] == [[99, 99], [199, 199], [299, 299]], "missing", r)
             check(r["duplicates"] == 0 and r["corrupt"] == 0, "clean", r)
+            # PIPE-2: both ends grow their rings mid-run, the receiver's from 64 KiB.
+            pipe += 1
+            s, r = run_pair(perf, sock, pipe,
+                            ["--count", "200000", "--buffer", "65536",
+                             "--resize-at", "50000", "--resize-to", "8388608"],
+                            ["--buffer", "65536", "--resize-at", "100000",
+                             "--resize-to", "4194304"])
+            print(f"resize: {s['resize']} {r['resize']}", flush=True)
+            for side in (s, r):
+                check(side["resize"]["outcome"] == "ok", "resize", side)
+            check(s["resize"]["ring_bytes"] == 8388608 and r["resize"]["ring_bytes"] == 4194304,
+                  "ring sizes", s, r)
+            check(r["received"] == 200000 and r["lost"] == 0 and r["out_of_order"] == 0
+                  and r["duplicates"] == 0 and r["corrupt"] == 0, "resize delivery", r)
         finally:
             fake.terminate()
             fake.wait(timeout=30)

@@ -185,20 +185,9 @@ pipe::SessionReply PipeService::Handle(int session, const pipe::SessionRequest& 
   if (const auto* re = std::get_if<pipe::ReconfigureRequest>(&r)) {
     absl::StatusOr<uint32_t> slot = OwnedSlot(session, re->config.pipe);
     if (!slot.ok()) return pipe::ErrorReply{slot.status()};
-    Slot& s = slots_[*slot];
-    pipe::EngineCommand c;
-    c.op = pipe::EngineCommand::Op::kReconfigure;
-    c.slot = *slot;
-    c.config = re->config;
-    c.config.buffer_bytes = s.config.buffer_bytes;  // the rings keep their size
-    if (c.config.rate_bytes_per_s > 0 && c.config.burst_bytes == 0) {
-      c.config.burst_bytes = std::max<uint64_t>(pipe::kMaxRingMessage, c.config.rate_bytes_per_s / 10);
-    }
-    if (!data_plane_.PostPipeCommand(c)) {
-      return pipe::ErrorReply{absl::UnavailableError("the worker is not taking changes; retry")};
-    }
-    s.config = c.config;
-    return pipe::OkReply{};
+    absl::StatusOr<pipe::SessionReply> reply = Reconfigure(*slot, re->config, fds, memfd);
+    if (!reply.ok()) return pipe::ErrorReply{reply.status()};
+    return *reply;
   }
   if (const auto* cl = std::get_if<pipe::CloseRequest>(&r)) {
     absl::StatusOr<uint32_t> slot = OwnedSlot(session, cl->pipe);
@@ -245,32 +234,17 @@ absl::StatusOr<pipe::OpenReply> PipeService::Open(int session, const pipe::PipeC
   }
   const pipe::RegionLayout layout = pipe::LayoutFor(granted.buffer_bytes, max_message);
   granted.buffer_bytes = layout.ring_capacity;
-  if (memory_used_ + layout.total_bytes > uint64_t{config_.pipe_memory_mb} << 20) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("pipe memory exhausted: ", memory_used_ >> 20, " of ", config_.pipe_memory_mb,
-                     " MiB in use, this pipe needs ", (layout.total_bytes + (1 << 20) - 1) >> 20,
-                     " MiB (ask for a smaller buffer)"));
-  }
-  UniqueFd fd(memfd_create(absl::StrCat("dmpd-pipe-", asked.pipe).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!fd.valid()) return absl::ErrnoToStatus(errno, "memfd_create");
-  if (ftruncate(fd.get(), static_cast<off_t>(layout.total_bytes)) != 0) {
-    return absl::ErrnoToStatus(errno, "ftruncate");
-  }
-  // Sealed at this size: an application cannot shrink it under the worker (SIGBUS).
-  if (fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    return absl::ErrnoToStatus(errno, "sealing the pipe memory");
-  }
-  void* map = mmap(nullptr, layout.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (map == MAP_FAILED) return absl::ErrnoToStatus(errno, "mmap");
+  if (absl::Status b = CheckBudget(layout); !b.ok()) return b;
+  absl::StatusOr<Region> region = CreateRegion(asked.pipe, layout);
+  if (!region.ok()) return region.status();
+  UniqueFd fd = std::move(region->memfd);
+  void* map = region->map;
   auto* base = static_cast<std::byte*>(map);
-  absl::Status init = pipe::InitialiseMessageRing(base, layout.ring_region_bytes, max_message);
-  if (init.ok()) {
-    init = pipe::InitialiseMessageRing(base + layout.rx_offset, layout.ring_region_bytes, max_message);
-  }
   UniqueFd doorbell(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (!init.ok() || !doorbell.valid()) {
+  if (!doorbell.valid()) {
+    const int e = errno;
     munmap(map, layout.total_bytes);
-    return init.ok() ? absl::ErrnoToStatus(errno, "eventfd") : init;
+    return absl::ErrnoToStatus(e, "eventfd");
   }
   data_plane_.SetAppDoorbell(slot, doorbell.get());
   pipe::EngineCommand c;
@@ -313,6 +287,102 @@ absl::StatusOr<pipe::OpenReply> PipeService::Open(int session, const pipe::PipeC
   return reply;
 }
 
+absl::Status PipeService::CheckBudget(const pipe::RegionLayout& layout) const {
+  if (memory_used_ + layout.total_bytes <= uint64_t{config_.pipe_memory_mb} << 20) {
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat("pipe memory exhausted: ", memory_used_ >> 20, " of ", config_.pipe_memory_mb,
+                   " MiB in use, this pipe needs ", (layout.total_bytes + (1 << 20) - 1) >> 20,
+                   " MiB (ask for a smaller buffer)"));
+}
+
+absl::StatusOr<PipeService::Region> PipeService::CreateRegion(uint16_t pipe,
+                                                              const pipe::RegionLayout& layout) {
+  Region r;
+  r.memfd.Reset(memfd_create(absl::StrCat("dmpd-pipe-", pipe).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!r.memfd.valid()) return absl::ErrnoToStatus(errno, "memfd_create");
+  if (ftruncate(r.memfd.get(), static_cast<off_t>(layout.total_bytes)) != 0) {
+    return absl::ErrnoToStatus(errno, "ftruncate");
+  }
+  // Sealed at this size: an application cannot shrink it under the worker (SIGBUS).
+  if (fcntl(r.memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    return absl::ErrnoToStatus(errno, "sealing the pipe memory");
+  }
+  r.map = mmap(nullptr, layout.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, r.memfd.get(), 0);
+  if (r.map == MAP_FAILED) return absl::ErrnoToStatus(errno, "mmap");
+  auto* base = static_cast<std::byte*>(r.map);
+  const uint32_t max_message = data_plane_.pipes().max_message();
+  absl::Status init = pipe::InitialiseMessageRing(base, layout.ring_region_bytes, max_message);
+  if (init.ok()) {
+    init = pipe::InitialiseMessageRing(base + layout.rx_offset, layout.ring_region_bytes, max_message);
+  }
+  if (!init.ok()) {
+    munmap(r.map, layout.total_bytes);
+    return init;
+  }
+  return r;
+}
+
+absl::StatusOr<pipe::SessionReply> PipeService::Reconfigure(uint32_t slot,
+                                                            const pipe::PipeConfig& asked,
+                                                            std::vector<int>* fds,
+                                                            UniqueFd* memfd) {
+  Slot& s = slots_[slot];
+  pipe::PipeConfig granted = asked;
+  if (granted.rate_bytes_per_s > 0 && granted.burst_bytes == 0) {
+    granted.burst_bytes = std::max<uint64_t>(pipe::kMaxRingMessage, granted.rate_bytes_per_s / 10);
+  }
+  const pipe::RegionLayout layout =
+      pipe::LayoutFor(asked.buffer_bytes, data_plane_.pipes().max_message());
+  const bool resize = layout.ring_capacity != s.layout.ring_capacity;
+  granted.buffer_bytes = s.layout.ring_capacity;
+  if (resize) {
+    if (s.old_map != nullptr) {
+      return absl::UnavailableError(absl::StrCat(
+          "pipe ", asked.pipe, ": the last resize is still under way (its old rings are not "
+          "read to the end yet); retry"));
+    }
+    if (absl::Status b = CheckBudget(layout); !b.ok()) return b;
+  }
+  pipe::EngineCommand c;
+  c.op = pipe::EngineCommand::Op::kReconfigure;
+  c.slot = slot;
+  c.config = granted;
+  if (!data_plane_.PostPipeCommand(c)) {
+    return absl::UnavailableError("the worker is not taking changes; retry");
+  }
+  s.config = granted;
+  if (!resize) return pipe::OkReply{};
+
+  absl::StatusOr<Region> region = CreateRegion(asked.pipe, layout);
+  if (!region.ok()) return region.status();
+  auto* base = static_cast<std::byte*>(region->map);
+  c.op = pipe::EngineCommand::Op::kResize;
+  c.config.buffer_bytes = layout.ring_capacity;
+  c.region = {base, layout.ring_region_bytes, base + layout.rx_offset, layout.ring_region_bytes};
+  const uint64_t target = data_plane_.pipes().resized_generation(slot) + 1;
+  if (!data_plane_.PostPipeCommand(c)) {
+    munmap(region->map, layout.total_bytes);
+    return absl::UnavailableError("the worker is not taking changes; retry");
+  }
+  Log(LogLevel::kInfo, "pipes",
+      absl::StrCat("pipe ", asked.pipe, " (", Owner(s.pid), "): rings resized from ",
+                   s.layout.ring_capacity, " to ", layout.ring_capacity, " bytes"));
+  s.old_map = s.map;
+  s.old_layout = s.layout;
+  s.resize_target = target;
+  s.map = region->map;
+  s.layout = layout;
+  s.config.buffer_bytes = layout.ring_capacity;
+  memory_used_ += layout.total_bytes;
+  fds->push_back(region->memfd.get());
+  *memfd = std::move(region->memfd);  // closed after the reply went out
+  return pipe::ResizeReply{.region_bytes = layout.total_bytes,
+                           .rx_offset = layout.rx_offset,
+                           .granted = s.config};
+}
+
 void PipeService::Close(uint32_t slot) {
   Slot& s = slots_[slot];
   if (s.state != SlotState::kOpen) return;
@@ -328,9 +398,21 @@ void PipeService::Close(uint32_t slot) {
   }
 }
 
+void PipeService::FreeOldRings(Slot& s) {
+  if (s.old_map == nullptr) return;
+  munmap(s.old_map, s.old_layout.total_bytes);
+  memory_used_ -= s.old_layout.total_bytes;
+  s.old_map = nullptr;
+  s.old_layout = {};
+}
+
 void PipeService::Reap() {
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_[i];
+    if (s.state == SlotState::kOpen && s.old_map != nullptr &&
+        data_plane_.pipes().resized_generation(i) >= s.resize_target) {
+      FreeOldRings(s);  // the worker moved to the new rings
+    }
     if (s.state != SlotState::kClosing) continue;
     if (s.close_target == 0) {  // the close did not get into the mailbox: again
       pipe::EngineCommand c;
@@ -343,6 +425,7 @@ void PipeService::Reap() {
     if (data_plane_.pipes().closed_generation(i) < s.close_target) continue;
     // The worker holds nothing of it any more.
     data_plane_.SetAppDoorbell(i, -1);
+    FreeOldRings(s);
     munmap(s.map, s.layout.total_bytes);
     memory_used_ -= s.layout.total_bytes;
     s = Slot{};
@@ -471,6 +554,7 @@ json PipeService::Report() const {
          {"rate_bytes_per_s", s.config.rate_bytes_per_s},
          {"burst_bytes", s.config.burst_bytes},
          {"ring_bytes", s.layout.ring_capacity},
+         {"resizing", s.old_map != nullptr},
          {"tx_fill_bytes", s.state == SlotState::kOpen ? pipe::ObserveRingFill(base) : 0},
          {"rx_fill_bytes",
           s.state == SlotState::kOpen ? pipe::ObserveRingFill(base + s.layout.rx_offset) : 0},

@@ -73,6 +73,16 @@ class PipeService final : public monitor::PipeStatsSource {
     void* map = nullptr;
     UniqueFd rx_doorbell;
     uint64_t close_target = 0;  // the engine's closed generation that frees it
+    // A resize under way (PIPE-2): the rings the worker may still read, freed when the
+    // engine's resized generation reaches resize_target (or the slot is reclaimed).
+    void* old_map = nullptr;
+    pipe::RegionLayout old_layout;
+    uint64_t resize_target = 0;
+  };
+  // A pipe's shared memory: a sealed memfd holding two initialised rings, mapped here.
+  struct Region {
+    UniqueFd memfd;
+    void* map = nullptr;
   };
 
   PipeService(const DaemonConfig& config, EventLoop& loop, DataPlane& data_plane,
@@ -86,8 +96,13 @@ class PipeService final : public monitor::PipeStatsSource {
                             UniqueFd* memfd);
   absl::StatusOr<pipe::OpenReply> Open(int session, const pipe::PipeConfig& asked,
                                        std::vector<int>* fds, UniqueFd* memfd);
+  absl::StatusOr<pipe::SessionReply> Reconfigure(uint32_t slot, const pipe::PipeConfig& asked,
+                                                 std::vector<int>* fds, UniqueFd* memfd);
+  absl::StatusOr<Region> CreateRegion(uint16_t pipe, const pipe::RegionLayout& layout);
+  absl::Status CheckBudget(const pipe::RegionLayout& layout) const;
   absl::StatusOr<uint32_t> OwnedSlot(int session, uint16_t pipe) const;
   void Close(uint32_t slot);
+  void FreeOldRings(Slot& s);
   void Reap();
   void RefreshRoutes();
   void Feedback();  // PIPE-3, every 200 ms

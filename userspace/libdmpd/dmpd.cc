@@ -60,6 +60,39 @@ std::string SocketGroup(const std::string& path) {
   return absl::StrCat("group ", st.st_gid);
 }
 
+// A pipe's region as the daemon handed it over: checked, mapped, both rings attached.
+struct MappedRings {
+  void* region;
+  size_t bytes;
+  size_t rx_offset;
+  pipe::MessageRingProducer tx;
+  pipe::MessageRingConsumer rx;
+};
+
+absl::StatusOr<MappedRings> MapRings(int memfd, uint64_t region_bytes, uint64_t rx_offset,
+                                     const std::string& what) {
+  struct stat st;
+  if (fstat(memfd, &st) != 0 || st.st_size < 0 || uint64_t(st.st_size) < region_bytes ||
+      rx_offset % pipe::kRingAlignment != 0 || rx_offset < sizeof(pipe::RingHeader) ||
+      region_bytes <= rx_offset) {
+    return absl::InternalError(absl::StrCat(what, ": dmpdd's region is inconsistent (",
+                                            region_bytes, " bytes, rx at ", rx_offset, ")"));
+  }
+  void* region = mmap(nullptr, region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+  if (region == MAP_FAILED) return absl::ErrnoToStatus(errno, what + ": mmap");
+  absl::StatusOr<pipe::MessageRingProducer> tx = pipe::MessageRingProducer::Attach(region, rx_offset);
+  absl::StatusOr<pipe::MessageRingConsumer> rx = pipe::MessageRingConsumer::Attach(
+      static_cast<std::byte*>(region) + rx_offset, region_bytes - rx_offset);
+  if (!tx.ok() || !rx.ok()) {
+    munmap(region, region_bytes);
+    return absl::InternalError(absl::StrCat(
+        what, !tx.ok() ? ": tx ring: " : ": rx ring: ",
+        !tx.ok() ? tx.status().message() : rx.status().message()));
+  }
+  return MappedRings{region, size_t(region_bytes), size_t(rx_offset), *std::move(tx),
+                     *std::move(rx)};
+}
+
 }  // namespace
 
 const char* SendStatusName(SendStatus s) {
@@ -224,29 +257,14 @@ absl::StatusOr<std::unique_ptr<Pipe>> Client::Open(const PipeConfig& config) {
     return fail(absl::InternalError(
         absl::StrCat(what, ": dmpdd passed ", a->fds.size(), " descriptors, expected ", kOpenFds)));
   }
-  struct stat st;
-  if (fstat(a->fds[0].get(), &st) != 0 || st.st_size < 0 ||
-      uint64_t(st.st_size) < o->region_bytes || o->rx_offset % pipe::kRingAlignment != 0 ||
-      o->rx_offset < sizeof(pipe::RingHeader) || o->region_bytes <= o->rx_offset) {
-    return fail(
-        absl::InternalError(absl::StrCat(what, ": dmpdd's region is inconsistent (",
-                                         o->region_bytes, " bytes, rx at ", o->rx_offset, ")")));
-  }
-  void* region =
-      mmap(nullptr, o->region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, a->fds[0].get(), 0);
-  if (region == MAP_FAILED) return fail(absl::ErrnoToStatus(errno, what + ": mmap"));
+  absl::StatusOr<MappedRings> rings =
+      MapRings(a->fds[0].get(), o->region_bytes, o->rx_offset, what);
+  if (!rings.ok()) return fail(rings.status());
+  void* region = rings->region;
   auto unmap = [&](absl::Status s) {
     munmap(region, o->region_bytes);
     return fail(std::move(s));
   };
-  absl::StatusOr<pipe::MessageRingProducer> tx =
-      pipe::MessageRingProducer::Attach(region, o->rx_offset);
-  if (!tx.ok())
-    return unmap(absl::InternalError(what + ": tx ring: " + std::string(tx.status().message())));
-  absl::StatusOr<pipe::MessageRingConsumer> rx = pipe::MessageRingConsumer::Attach(
-      static_cast<std::byte*>(region) + o->rx_offset, o->region_bytes - o->rx_offset);
-  if (!rx.ok())
-    return unmap(absl::InternalError(what + ": rx ring: " + std::string(rx.status().message())));
   // Our reads of the rx doorbell must never block (we read only to reset it). The daemon
   // only writes it, for which O_NONBLOCK changes nothing short of a saturated counter.
   const int rx_fd = a->fds[2].get();
@@ -262,7 +280,8 @@ absl::StatusOr<std::unique_ptr<Pipe>> Client::Open(const PipeConfig& config) {
       epoll_ctl(ep.get(), EPOLL_CTL_ADD, session_->fd(), &hup) != 0) {
     return unmap(absl::ErrnoToStatus(errno, what + ": epoll_ctl"));
   }
-  const uint32_t max_message = std::min({o->max_message, tx->max_message(), rx->max_message()});
+  const uint32_t max_message =
+      std::min({o->max_message, rings->tx.max_message(), rings->rx.max_message()});
   Pipe::Parts parts{session_,
                     o->granted,
                     o->node,
@@ -270,8 +289,8 @@ absl::StatusOr<std::unique_ptr<Pipe>> Client::Open(const PipeConfig& config) {
                     region,
                     size_t(o->region_bytes),
                     size_t(o->rx_offset),
-                    std::move(*tx),
-                    std::move(*rx),
+                    std::move(rings->tx),
+                    std::move(rings->rx),
                     std::move(a->fds[1]),
                     std::move(a->fds[2]),
                     std::move(ep)};
@@ -335,16 +354,26 @@ void Pipe::DrainRxDoorbell() {
   [[maybe_unused]] ssize_t n = ::read(rx_doorbell_fd_.get(), &v, sizeof(v));
 }
 
-uint64_t Pipe::CountQueued() const {
+uint64_t Pipe::CountQueuedIn(void* region, size_t bytes) {
   // A private consumer over the tx ring walks what the daemon has not released, writing
   // nothing to the region.
-  absl::StatusOr<pipe::MessageRingConsumer> c =
-      pipe::MessageRingConsumer::Attach(region_, rx_offset_);
+  absl::StatusOr<pipe::MessageRingConsumer> c = pipe::MessageRingConsumer::Attach(region, bytes);
   if (!c.ok()) return 0;
   uint64_t n = 0;
   pipe::MessageView v;
   while (c->TryRead(&v) == ReadStatus::kOk) ++n;
   return n;
+}
+
+uint64_t Pipe::CountQueued() const {
+  return CountQueuedIn(region_, rx_offset_) +
+         (old_region_ != nullptr ? CountQueuedIn(old_region_, old_rx_offset_) : 0);
+}
+
+size_t Pipe::tx_queued_bytes() const {
+  if (torn_down_) return 0;
+  return tx_.FillBytes() +
+         (old_region_ != nullptr ? pipe::ObserveRingFill(old_region_) : 0);
 }
 
 void Pipe::MarkGone() {
@@ -473,6 +502,10 @@ size_t Pipe::Poll(absl::FunctionRef<void(const Received&)> cb, size_t max) {
   if (closed_.load(std::memory_order_relaxed)) [[unlikely]] {
     return 0;
   }
+  // Resizing: an empty old ring may be finished; then the new one is read.
+  if (old_region_ != nullptr) [[unlikely]] {
+    FollowResize();
+  }
   size_t n = 0;
   uint64_t bytes = 0;
   pipe::MessageView v;
@@ -501,6 +534,10 @@ size_t Pipe::Poll(absl::FunctionRef<void(const Received&)> cb, size_t max) {
 size_t Pipe::ReceiveBatch(std::span<Received> out) {
   if (closed_.load(std::memory_order_relaxed)) [[unlikely]] {
     return 0;
+  }
+  // The last batch was released (the contract), so no view points into the old ring.
+  if (old_region_ != nullptr) [[unlikely]] {
+    FollowResize();
   }
   size_t n = 0;
   uint64_t bytes = 0;
@@ -532,7 +569,15 @@ int Pipe::fd() const { return epoll_fd_.get(); }
 
 bool Pipe::ArmReceive() {
   if (closed_.load() || gone_.load()) return false;
-  return rx_.PrepareToSleep();
+  if (old_region_ != nullptr && FollowResize()) return false;  // read the new ring first
+  if (!rx_.PrepareToSleep()) return false;
+  // After our flag, the daemon's finish of a ring it resized: either it rang, or we see it
+  // here (the same fence pairing as the positions, docs/pipes.md).
+  if (old_region_ != nullptr && rx_.Drained()) {
+    rx_.StopSleeping();
+    return false;
+  }
+  return true;
 }
 
 bool Pipe::ArmSend(uint32_t length) {
@@ -592,7 +637,7 @@ size_t Pipe::ReceiveBlocking(absl::FunctionRef<void(const Received&)> cb,
   for (;;) {
     if (const size_t n = Poll(cb, max); n > 0) return n;
     if (closed_.load() || gone_.load() || MonotonicNs() >= deadline) return 0;
-    if (!rx_.PrepareToSleep()) continue;  // a message came meanwhile
+    if (!ArmReceive()) continue;  // a message came meanwhile (or the ring was resized)
     const bool alive = WaitUntil(deadline);
     rx_.StopSleeping();
     DrainRxDoorbell();
@@ -607,21 +652,75 @@ absl::Status Pipe::Reconfigure(const PipeConfig& config) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": the pipe id cannot change (asked ", config.pipe, ")"));
   }
-  if (config.buffer_bytes != config_.buffer_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": the rings keep their size (", config_.buffer_bytes,
-                     " bytes); for a larger buffer open another pipe and move to it"));
-  }
   if (absl::Status s = pipe::ValidatePipeConfig(config); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.message()));
   }
+  if (config.buffer_bytes != config_.buffer_bytes && old_region_ != nullptr && !FollowResize()) {
+    return absl::UnavailableError(absl::StrCat(
+        what, ": the last resize is still under way (the old rings still hold messages: "
+              "receive what has arrived, then retry)"));
+  }
   absl::StatusOr<Session::Answer> a = session_->Call(pipe::ReconfigureRequest{config}, what);
   if (!a.ok()) return a.status();
-  if (!std::holds_alternative<pipe::OkReply>(a->reply)) {
+  const uint64_t buffer = config_.buffer_bytes;
+  if (const auto* z = std::get_if<pipe::ResizeReply>(&a->reply)) {
+    if (a->fds.size() != 1) {
+      closed_.store(true);  // the daemon moved on to rings we cannot see
+      return absl::InternalError(absl::StrCat(what, ": dmpdd passed ", a->fds.size(),
+                                              " descriptors with the resized rings, expected 1"));
+    }
+    if (absl::Status s = StartResize(*z, std::move(a->fds[0])); !s.ok()) {
+      closed_.store(true);
+      return s;
+    }
+    config_ = config;
+    config_.buffer_bytes = z->granted.buffer_bytes;
+  } else if (std::holds_alternative<pipe::OkReply>(a->reply)) {
+    config_ = config;
+    config_.buffer_bytes = buffer;  // the same size once rounded: the rings stay
+  } else {
     return absl::InternalError(what + ": unexpected reply from dmpdd");
   }
-  config_ = config;
   return ApplyRate(config_);
+}
+
+absl::Status Pipe::StartResize(const pipe::ResizeReply& reply, UniqueFd memfd) {
+  const std::string what = absl::StrCat("resize pipe ", config_.pipe);
+  absl::StatusOr<MappedRings> rings =
+      MapRings(memfd.get(), reply.region_bytes, reply.rx_offset, what);
+  if (!rings.ok()) return rings.status();
+  if (rings->tx.max_message() < max_message_ || rings->rx.max_message() < max_message_) {
+    munmap(rings->region, rings->bytes);
+    return absl::InternalError(what + ": the new rings take smaller messages");
+  }
+  // Everything sent so far is in the old tx ring, which the daemon reads to its end before
+  // it reads the new one.
+  if (tx_.Finish()) RingTxDoorbell();
+  old_region_ = region_;
+  old_region_bytes_ = region_bytes_;
+  old_rx_offset_ = rx_offset_;
+  region_ = rings->region;
+  region_bytes_ = rings->bytes;
+  rx_offset_ = rings->rx_offset;
+  tx_ = std::move(rings->tx);
+  next_rx_.emplace(std::move(rings->rx));
+  FollowResize();
+  return absl::OkStatus();
+}
+
+bool Pipe::FollowResize() {
+  bool moved = false;
+  if (next_rx_.has_value() && rx_.Drained()) {
+    rx_ = *std::move(next_rx_);
+    next_rx_.reset();
+    moved = true;
+  }
+  // The old region goes once neither of its rings is needed: the daemon took what we sent.
+  if (!next_rx_.has_value() && old_region_ != nullptr && pipe::ObserveRingFill(old_region_) == 0) {
+    munmap(old_region_, old_region_bytes_);
+    old_region_ = nullptr;
+  }
+  return moved;
 }
 
 absl::StatusOr<PipeCounters> Pipe::DaemonCounters() {
@@ -640,7 +739,7 @@ absl::Status Pipe::Close(std::chrono::milliseconds drain) {
   // Give the daemon time to take what we accepted. Space frees without a doorbell (we do
   // not arm: the wait is short and bounded), so look every millisecond.
   const uint64_t deadline = DeadlineAfter(drain);
-  while (!daemon_gone() && tx_.FillBytes() > 0 && MonotonicNs() < deadline) {
+  while (!daemon_gone() && tx_queued_bytes() > 0 && MonotonicNs() < deadline) {
     WaitUntil(std::min(deadline, MonotonicNs() + 1'000'000));
     DrainRxDoorbell();
   }
@@ -654,6 +753,9 @@ absl::Status Pipe::Close(std::chrono::milliseconds drain) {
     if (!a.ok() && !absl::IsUnavailable(a.status())) status = a.status();
   }
   munmap(region_, region_bytes_);
+  if (old_region_ != nullptr) munmap(old_region_, old_region_bytes_);
+  old_region_ = nullptr;
+  next_rx_.reset();
   torn_down_ = true;
   epoll_fd_.Reset();
   rx_doorbell_fd_.Reset();

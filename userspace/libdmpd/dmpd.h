@@ -136,7 +136,12 @@ class Pipe {
   // Checks the session socket (one non-blocking poll()); on hang-up marks the pipe gone and
   // counts what is left in the tx ring in accepted_unsent.
   bool daemon_gone();
-  // Priority, threshold (rate/burst) and copies may change; pipe id and buffer size may not.
+  // Priority, threshold (rate/burst), copies and the buffer size may change; the pipe id
+  // may not. A new buffer_bytes resizes both rings (PIPE-2, "ask for more buffer"): sends go
+  // to the new tx ring at once; receives read the old rx ring to its end, then the new one,
+  // so nothing is lost or reordered. Unavailable while the previous resize is still under
+  // way (the old rx ring not yet read to its end: Poll, then retry); ResourceExhausted when
+  // the daemon's ring memory (pipe_memory_mb) cannot hold old and new rings together.
   absl::Status Reconfigure(const PipeConfig& config);
   absl::StatusOr<PipeCounters> DaemonCounters();
   // Waits up to `drain` for the daemon to take what is queued, then closes the pipe. Returns
@@ -148,7 +153,9 @@ class Pipe {
   uint16_t id() const { return config_.pipe; }
   uint16_t node() const { return node_; }  // this node's number
   uint32_t max_message() const { return max_message_; }
-  size_t tx_queued_bytes() const { return torn_down_ ? 0 : tx_.FillBytes(); }  // monitoring
+  size_t tx_queued_bytes() const;  // monitoring
+  // A resize whose old rings are still mapped (the old rx ring not read to its end).
+  bool resizing() const { return old_region_ != nullptr; }
 
  private:
   friend class Client;
@@ -165,6 +172,13 @@ class Pipe {
   // Returns false when the daemon is gone.
   bool WaitUntil(uint64_t deadline_ns);
   absl::Status ApplyRate(const PipeConfig& c);
+  // Maps the rings of a resize reply and moves the tx side to them.
+  absl::Status StartResize(const pipe::ResizeReply& reply, UniqueFd memfd);
+  // Once the old rx ring is finished and read: moves to the new one. Unmaps the old region
+  // once, besides, the daemon has taken everything from the old tx ring. True when rx moved.
+  bool FollowResize();
+  // Messages the daemon has not taken from a tx ring in [region, region + bytes).
+  static uint64_t CountQueuedIn(void* region, size_t bytes);
 
   // Hot fields first.
   pipe::MessageRingProducer tx_;
@@ -183,6 +197,12 @@ class Pipe {
   void* region_ = nullptr;
   size_t region_bytes_ = 0;
   size_t rx_offset_ = 0;  // the tx ring's region is [0, rx_offset_)
+  // During a resize: the new rx ring, and the old region (its tx ring at 0, up to
+  // old_rx_offset_) until both its rings are done with.
+  std::optional<pipe::MessageRingConsumer> next_rx_;
+  void* old_region_ = nullptr;
+  size_t old_region_bytes_ = 0;
+  size_t old_rx_offset_ = 0;
   bool torn_down_ = false;
   UniqueFd tx_doorbell_fd_;
   UniqueFd rx_doorbell_fd_;

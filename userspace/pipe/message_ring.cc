@@ -281,6 +281,16 @@ void MessageRingProducer::StopWaiting() {
   Store(header_->producer_waiting, uint32_t{0}, std::memory_order_relaxed);
 }
 
+bool MessageRingProducer::Finish() {
+  published_ = reserved_;
+  Store(header_->write_position, published_, std::memory_order_release);
+  // After the last position, released: a consumer that sees the flag sees every message.
+  Store(header_->producer_finished, uint32_t{1}, std::memory_order_release);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (Load(header_->consumer_sleeping, std::memory_order_relaxed) == 0) return false;
+  return std::atomic_ref<uint32_t>(header_->consumer_sleeping).exchange(0) != 0;
+}
+
 uint64_t MessageRingProducer::FillBytes() const {
   const uint64_t r = Load(header_->read_position, std::memory_order_acquire);
   return published_ - (PositionWithin(r, read_cache_, published_) ? r : read_cache_);
@@ -387,6 +397,12 @@ bool MessageRingConsumer::PrepareToSleep() {
 
 void MessageRingConsumer::StopSleeping() {
   Store(header_->consumer_sleeping, uint32_t{0}, std::memory_order_relaxed);
+}
+
+bool MessageRingConsumer::Drained() {
+  if (Load(header_->producer_finished, std::memory_order_acquire) == 0) return false;
+  // The flag was stored after the final position: this read sees that position.
+  return RefreshWritePosition() && cursor_ == write_cache_;
 }
 
 uint64_t MessageRingConsumer::FillBytes() const {

@@ -34,7 +34,7 @@ struct RingHeader {
   // Line 1: written by the producer (the consumer clears producer_waiting when it rings).
   uint64_t write_position;    // bytes ever published (monotonic, multiple of 8)
   uint32_t producer_waiting;  // 1: the producer waits for space and wants the doorbell
-  uint32_t reserved1;
+  uint32_t producer_finished;  // 1: the producer moved to another ring (a resize, PIPE-2)
   uint8_t pad1[48];
   // Line 2: written by the consumer (the producer clears consumer_sleeping when it rings).
   uint64_t read_position;      // bytes ever released (monotonic, multiple of 8)
@@ -47,6 +47,7 @@ static_assert(sizeof(RingHeader) == 256, "RingHeader is part of the shared layou
 static_assert(offsetof(RingHeader, capacity) == 16 && offsetof(RingHeader, max_message) == 24);
 static_assert(offsetof(RingHeader, write_position) == 64, "producer line");
 static_assert(offsetof(RingHeader, producer_waiting) == 72);
+static_assert(offsetof(RingHeader, producer_finished) == 76);
 static_assert(offsetof(RingHeader, read_position) == 128, "consumer line");
 static_assert(offsetof(RingHeader, consumer_sleeping) == 136);
 
@@ -151,6 +152,11 @@ class MessageRingProducer {
   bool PrepareToWaitForSpace(uint32_t length);
   void StopWaiting();
 
+  // Publishes what is reserved and marks the ring finished: this producer writes no more
+  // (it moved to a larger ring). Returns true when the consumer sleeps and must be woken to
+  // see it. The consumer reads what is left, then Drained() says so.
+  bool Finish();
+
   // Monitoring: bytes queued (published, not yet released) and free, reading the
   // consumer's position afresh (an impossible one is ignored); within [0, capacity].
   uint64_t FillBytes() const;
@@ -198,6 +204,11 @@ class MessageRingConsumer {
   // True: sleep on the eventfd; after waking call StopSleeping and read.
   bool PrepareToSleep();
   void StopSleeping();
+
+  // True once the producer has finished the ring (Finish) and every message it published
+  // has been read: the consumer may move to the producer's next ring. Release first if the
+  // views of what was read are done with: the producer's side no longer matters then.
+  bool Drained();
 
   // Monitoring, as on the producer (reads the producer's position afresh).
   uint64_t FillBytes() const;

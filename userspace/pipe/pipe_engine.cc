@@ -81,10 +81,10 @@ PipeEngine::PipeEngine(const EngineOptions& options, DataPorts& ports,
     : options_(options),
       ports_(ports),
       ring_app_(std::move(ring_app)),
-      chooser_(chooser != nullptr ? chooser : &default_chooser_),
       scheduler_(std::move(scheduler)),
       dedup_(std::move(dedup)),
       slots_(new Slot[options.max_pipes]),
+      chooser_(chooser != nullptr ? chooser : &default_chooser_),
       reassembler_(ReassemblerLimits{.max_segments = 64,
                                      .max_bytes = 16u << 20,
                                      .max_messages = 1024,
@@ -125,6 +125,9 @@ void PipeEngine::Apply(const EngineCommand& c, uint64_t now_ns) {
     }
     case EngineCommand::Op::kClose:
       Close(c.slot);
+      break;
+    case EngineCommand::Op::kResize:
+      Resize(c);
       break;
     case EngineCommand::Op::kSetRoute: {
       Route r;
@@ -187,12 +190,45 @@ void PipeEngine::Close(uint32_t slot) {
     slot_of_pipe_[s.config.pipe] = -1;
     s.pending.reset();
     s.tx.reset();
+    s.next_tx.reset();
     s.rx.reset();
     s.bucket.reset();
     s.open = false;
   }
   // From here the worker holds no pointer into the region: the main lcore may unmap it.
   s.closed.fetch_add(1, std::memory_order_release);
+}
+
+void PipeEngine::Resize(const EngineCommand& c) {
+  // Closed meanwhile, or a resize still under way (the daemon waits for one to finish).
+  if (c.slot >= options_.max_pipes || !slots_[c.slot].open || slots_[c.slot].next_tx) return;
+  Slot& s = slots_[c.slot];
+  absl::StatusOr<MessageRingConsumer> tx = MessageRingConsumer::Attach(c.region.tx, c.region.tx_bytes);
+  absl::StatusOr<MessageRingProducer> rx = MessageRingProducer::Attach(c.region.rx, c.region.rx_bytes);
+  if (!tx.ok() || !rx.ok()) {
+    // The daemon initialised them; only the application can have spoilt them since. It
+    // stays on its old rings (and its messages in the new tx ring are never read).
+    counters_.resize_failed.Add();
+    return;
+  }
+  // Everything delivered so far is in the old rx ring; the application reads it to the end
+  // before it follows, so deliveries go to the new ring from now on, in order.
+  if (s.rx->Finish()) ring_app_(c.slot);
+  s.rx = *std::move(rx);
+  s.next_tx = *std::move(tx);
+  s.config.buffer_bytes = c.config.buffer_bytes;
+  FollowResize(c.slot);
+}
+
+void PipeEngine::FollowResize(uint32_t slot) {
+  Slot& s = slots_[slot];
+  // A message held for credit lives in the old ring: it goes first.
+  if (s.pending || !s.tx->Drained()) return;
+  s.tx = *std::move(s.next_tx);
+  s.next_tx.reset();
+  counters_.resizes.Add();
+  // From here the worker holds no pointer into the old region.
+  s.resized.fetch_add(1, std::memory_order_release);
 }
 
 // --- sending -----------------------------------------------------------------------------
@@ -207,6 +243,7 @@ uint32_t PipeEngine::PollTx(uint64_t now_ns) {
   FlushCredits(now_ns);
   for (uint32_t i = 0; i < options_.max_pipes; ++i) {
     Slot& s = slots_[i];
+    if (s.next_tx) [[unlikely]] FollowResize(i);
     if (s.open && now_ns >= s.held_until_ns && s.tx->FillBytes() > 0) scheduler_.MarkReady(i, now_ns);
   }
   uint32_t taken = 0;
@@ -527,7 +564,14 @@ bool PipeEngine::PrepareToSleep() {
   for (uint32_t i = 0; i < options_.max_pipes; ++i) {
     Slot& s = slots_[i];
     if (!s.open) continue;
-    if (!s.tx->PrepareToSleep()) {
+    // Resizing: the application may finish the old ring or write to the new one; either
+    // wakes us.
+    if (!s.tx->PrepareToSleep() || (s.next_tx && !s.next_tx->PrepareToSleep())) {
+      StopSleeping();
+      return false;
+    }
+    // After our flag, the application's finish: move on now rather than at the next wake.
+    if (s.next_tx && !s.pending && s.tx->Drained()) {
       StopSleeping();
       return false;
     }
@@ -537,7 +581,9 @@ bool PipeEngine::PrepareToSleep() {
 
 void PipeEngine::StopSleeping() {
   for (uint32_t i = 0; i < options_.max_pipes; ++i) {
-    if (slots_[i].open) slots_[i].tx->StopSleeping();
+    if (!slots_[i].open) continue;
+    slots_[i].tx->StopSleeping();
+    if (slots_[i].next_tx) slots_[i].next_tx->StopSleeping();
   }
 }
 

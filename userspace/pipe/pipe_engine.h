@@ -100,6 +100,8 @@ struct SlotCounters {
   X(credits_sent, "credit frames sent to senders")                                         \
   X(credits_received, "credit frames received from receivers")                             \
   X(credits_deferred, "credits held back because the destination pipe's ring was filling")  \
+  X(resizes, "pipes moved to rings of another size (PIPE-2)")                              \
+  X(resize_failed, "resizes whose new rings did not attach (the pipe stays on its old ones)") \
   X(commands, "open, reconfigure, close and route changes applied")
 
 struct EngineCounters {
@@ -112,7 +114,18 @@ struct EngineCounters {
 struct EngineCommand {
   // kSetAllowance: config.rate_bytes_per_s is the feedback controller's allowance (PIPE-3),
   // 0 none; the pipe sends at the lower of it and its own threshold.
-  enum class Op : uint8_t { kOpen, kReconfigure, kClose, kSetRoute, kClearRoute, kSetAllowance };
+  // kResize: `region` holds the pipe's new rings (PIPE-2). The engine finishes the old rx
+  // ring and delivers into the new one at once; it reads the old tx ring to its end (the
+  // application finishes it) before it moves to the new one, then bumps resized_generation.
+  enum class Op : uint8_t {
+    kOpen,
+    kReconfigure,
+    kClose,
+    kSetRoute,
+    kClearRoute,
+    kSetAllowance,
+    kResize
+  };
   Op op = Op::kOpen;
   uint32_t slot = 0;
   PipeConfig config;
@@ -154,6 +167,11 @@ class PipeEngine {
   uint64_t closed_generation(uint32_t slot) const {
     return slots_[slot].closed.load(std::memory_order_acquire);
   }
+  // Resizes of `slot` finished by the worker: the main lcore may unmap the old region once
+  // this reaches the generation it asked for (or the slot's close generation does).
+  uint64_t resized_generation(uint32_t slot) const {
+    return slots_[slot].resized.load(std::memory_order_acquire);
+  }
   uint32_t max_pipes() const { return options_.max_pipes; }
   // The largest message payload a pipe can carry at this MTU (64 segments, the ring's limit).
   uint32_t max_message() const;
@@ -164,6 +182,9 @@ class PipeEngine {
     PipeConfig config;
     std::optional<MessageRingConsumer> tx;  // what the application sends
     std::optional<MessageRingProducer> rx;  // what we deliver to it
+    // During a resize: the new tx ring, read once the application has finished `tx` and
+    // everything in it has been sent.
+    std::optional<MessageRingConsumer> next_tx;
     std::optional<TokenBucket> bucket;  // the lower of its threshold and its allowance
     uint64_t allowance = 0;             // PIPE-3, bytes/s; 0: none
     uint64_t held_until_ns = 0;  // the bucket holds the ring back until then
@@ -172,13 +193,17 @@ class PipeEngine {
     // waits, so a blocked sender fills its ring and the application sees kRingFull.
     std::optional<MessageView> pending;
     SlotCounters counters;
-    std::atomic<uint64_t> closed{0};  // generations closed so far
+    std::atomic<uint64_t> closed{0};   // generations closed so far
+    std::atomic<uint64_t> resized{0};  // resizes finished so far
   };
 
   PipeEngine(const EngineOptions& options, DataPorts& ports, std::function<void(uint32_t)> ring_app,
              PortChooser* chooser, PriorityScheduler scheduler, DedupWindow dedup);
   void Open(const EngineCommand& c, uint64_t now_ns);
   void Close(uint32_t slot);
+  void Resize(const EngineCommand& c);
+  // Moves a resizing slot to its new tx ring once the old one is finished and sent.
+  void FollowResize(uint32_t slot);
   // The bucket for the lower of the pipe's threshold and its allowance.
   void ApplyRate(Slot& s, uint64_t now_ns);
   uint32_t DrainPipe(uint32_t slot, uint64_t now_ns);

@@ -56,6 +56,13 @@ absl::StatusOr<PipeConfig> ConfigFrom(const json& j) {
   return c;
 }
 
+// The "granted" object of an open or resize reply.
+absl::StatusOr<PipeConfig> GrantedFrom(const json& reply) {
+  auto g = reply.find("granted");
+  if (g == reply.end() || !g->is_object()) return absl::InvalidArgumentError("missing \"granted\"");
+  return ConfigFrom(*g);
+}
+
 absl::StatusOr<json> Parse(std::string_view datagram) {
   json j = json::parse(datagram, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
@@ -134,6 +141,11 @@ std::string EncodeReply(const SessionReply& r) {
     j["rx_offset"] = o->rx_offset;
     j["max_message"] = o->max_message;
     j["granted"] = ConfigJson(o->granted);
+  } else if (const auto* z = std::get_if<ResizeReply>(&r)) {
+    j["kind"] = "resize";
+    j["region_bytes"] = z->region_bytes;
+    j["rx_offset"] = z->rx_offset;
+    j["granted"] = ConfigJson(z->granted);
   } else if (const auto* s = std::get_if<StatsReply>(&r)) {
     const PipeCounters& c = s->counters;
     j["kind"] = "stats";
@@ -173,12 +185,21 @@ absl::StatusOr<SessionReply> DecodeReply(std::string_view datagram) {
                            Field(*j, "max_message", &o.max_message, true)}) {
       if (!s.ok()) return s;
     }
-    auto g = j->find("granted");
-    if (g == j->end() || !g->is_object()) return absl::InvalidArgumentError("missing \"granted\"");
-    absl::StatusOr<PipeConfig> c = ConfigFrom(*g);
+    absl::StatusOr<PipeConfig> c = GrantedFrom(*j);
     if (!c.ok()) return c.status();
     o.granted = *c;
     return o;
+  }
+  if (kind == "resize") {
+    ResizeReply z;
+    for (absl::Status s : {Field(*j, "region_bytes", &z.region_bytes, true),
+                           Field(*j, "rx_offset", &z.rx_offset, true)}) {
+      if (!s.ok()) return s;
+    }
+    absl::StatusOr<PipeConfig> c = GrantedFrom(*j);
+    if (!c.ok()) return c.status();
+    z.granted = *c;
+    return z;
   }
   if (kind == "stats") {
     auto c = j->find("counters");

@@ -12,6 +12,11 @@
 // - The memfd holds two MessageRings: the tx ring (application → daemon) at offset 0 and the
 //   rx ring (daemon → application) at `rx_offset`. On the tx ring a record's node/pipe are the
 //   destination; on the rx ring, the sender, with the sender's 64-bit sequence.
+// - A `reconfigure` that asks for another buffer size resizes the rings (PIPE-2, "ask for
+//   more buffer"): its reply carries a new memfd with two fresh rings. Each side finishes
+//   the ring it produces (MessageRingProducer::Finish) and writes to the new one; each
+//   consumer reads its old ring to the end (Drained) before it moves, so nothing is lost or
+//   reordered and neither side waits for the other.
 // Pure: JSON in and out; the descriptors are the caller's business (runtime/fd_passing.h).
 #ifndef DMPD_USERSPACE_PIPE_SESSION_PROTOCOL_H_
 #define DMPD_USERSPACE_PIPE_SESSION_PROTOCOL_H_
@@ -50,7 +55,7 @@ absl::Status ValidatePipeConfig(const PipeConfig& c);
 struct OpenRequest {
   PipeConfig config;
 };
-struct ReconfigureRequest {  // priority, rate/burst and copies; the rings keep their size
+struct ReconfigureRequest {  // priority, rate/burst, copies, and the rings' size
   PipeConfig config;
 };
 struct CloseRequest {
@@ -84,16 +89,23 @@ struct PipeCounters {  // the daemon's side of one pipe
 struct StatsReply {
   PipeCounters counters;
 };
+// A reconfigure that resized the rings; carries the new memfd (one descriptor).
+struct ResizeReply {
+  uint64_t region_bytes = 0;
+  uint64_t rx_offset = 0;
+  PipeConfig granted;
+};
 struct OkReply {};
 struct ErrorReply {
   absl::Status status;
 };
-using SessionReply = std::variant<OpenReply, StatsReply, OkReply, ErrorReply>;
+using SessionReply = std::variant<OpenReply, StatsReply, OkReply, ErrorReply, ResizeReply>;
 
 std::string EncodeRequest(const SessionRequest& r);
 absl::StatusOr<SessionRequest> DecodeRequest(std::string_view datagram);
 std::string EncodeReply(const SessionReply& r);
-// open → OpenReply, stats → StatsReply, reconfigure/close → OkReply; any → ErrorReply.
+// open → OpenReply, stats → StatsReply, close → OkReply, reconfigure → OkReply or (a new
+// buffer size) ResizeReply; any → ErrorReply.
 absl::StatusOr<SessionReply> DecodeReply(std::string_view datagram);
 
 // The memfd layout for rings of `buffer_bytes` data area each (rounded up to a power of
