@@ -17,7 +17,7 @@ void StoreDataHeader(const DataHeader& h, uint8_t* p) {
   p[8] = h.type;
   p[9] = h.flags;
   p[10] = static_cast<uint8_t>(kDataHeaderLen);
-  p[11] = 0;
+  p[11] = h.epoch;
   StoreBe32(p + 12, h.sequence);
 }
 
@@ -46,6 +46,7 @@ absl::StatusOr<DataFrameView> ReadDataPayload(std::span<const uint8_t> in) {
   v.header.dst_pipe = LoadBe16(p + 6);
   v.header.type = p[8];
   v.header.flags = p[9];
+  v.header.epoch = p[11];
   v.header.sequence = LoadBe32(p + 12);
   v.payload = in.subspan(hdr_len);
   return v;

@@ -25,6 +25,7 @@ struct DataHeader {
   uint16_t dst_pipe = 0;
   uint8_t type = 0;
   uint8_t flags = 0;  // DMPD_DATA_F_*
+  uint8_t epoch = 0;  // the sending pipe's incarnation (dmpd_data_hdr.epoch)
   uint32_t sequence = 0;
   friend bool operator==(const DataHeader&, const DataHeader&) = default;
 };

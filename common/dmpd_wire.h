@@ -96,7 +96,9 @@ struct dmpd_data_hdr {
 	__u8 type;     /* the application's message type (LB key Ptype) */
 	__u8 flags;    /* DMPD_DATA_F_* */
 	__u8 hdr_len;  /* bytes of this header; newer senders may append fields, >= 16 */
-	__u8 reserved; /* zero when sent, ignored when received */
+	__u8 epoch;    /* the sending pipe's incarnation, 1..255 (0: none given): a pipe closed and
+	                * opened again numbers its messages from 1 under a new epoch, and the
+	                * receiver starts that pipe's dedup window afresh (PIPE-5) */
 	__be32 sequence; /* per (src pipe, dst pipe) flow; reordering and dedup (LB-6, PIPE-5) */
 };
 DMPD_SHARED_ASSERT(sizeof(struct dmpd_data_hdr) == 16, "dmpd_data_hdr layout");

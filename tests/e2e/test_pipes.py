@@ -15,13 +15,16 @@
 5. PIPE-2, "ask for more buffer": sender and receiver each grow their rings mid-run (a
    second memfd, each side reads its old ring to the end before it follows): nothing lost,
    duplicated or reordered, and each daemon frees the old rings once its worker moved on.
+6. Pipes closed and opened again with the same ids (a new incarnation numbers its messages
+   from 1 under the next epoch): the pinger's pipe, then the echoing receiver's, each
+   reopened; every ping and every pong arrives, none taken for a duplicate.
 """
 
 import json
 import subprocess
 import time
 
-from labkit import Checks, run_test, say
+from labkit import Checks, nsenter, run, run_test, say
 from pipekit import Receiver, env_for, perf, pipes, send, summary
 
 
@@ -119,6 +122,25 @@ def resize_mid_run(lab, c):
                 f"node {n} still holds {pipes(lab, n)['memory_bytes']} bytes of rings")
 
 
+def ping(lab, pipe, local_pipe, count):
+    p = run(nsenter(lab.netns(1), [perf(), "ping", "--node", 2, "--pipe", pipe, "--count", count,
+                                   "--local-pipe", local_pipe, "--json"]),
+            timeout=120, check_rc=False, env=env_for(lab, 1))
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def reopened_pipes(lab, c):
+    for round_ in ("first", "its pipe reopened"):
+        r = Receiver(lab, 2, 13, "--timeout", 2)
+        for who in ("first", "the pinger's pipe reopened"):
+            j = ping(lab, 13, 500, 300)
+            say(f"receiver {round_}, pinger {who}: {j['received']} of {j['sent']} pongs")
+            c.check(j["sent"] == 300 and j["received"] == 300 and j["lost"] == 0,
+                    f"receiver {round_}, pinger {who}: {j['received']} of {j['sent']} pongs")
+        echoed = r.result()["pings_echoed"]
+        c.check(echoed == 600, f"receiver {round_} echoed {echoed} of 600 pings")
+
+
 def body(lab):
     c = Checks()
     exactly_once(lab, c)
@@ -126,6 +148,7 @@ def body(lab):
     two_copies_through_a_pulled_cable(lab, c)
     rate_limit(lab, c)
     resize_mid_run(lab, c)
+    reopened_pipes(lab, c)
     c.done()
 
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // DedupWindow: duplicates, old sequences, gaps and late arrivals, large jumps, many keys
-// with LRU eviction, and k copies arriving from ports of different delays.
+// with LRU eviction, k copies arriving from ports of different delays, and a sending pipe
+// opened again (a new epoch: its sequences start over).
 #include "userspace/pipe/dedup_window.h"
 
 #include <gtest/gtest.h>
@@ -149,6 +150,35 @@ TEST(DedupWindow, KCopiesOverUnequalPortsDeliverOnceInOrder) {
   ASSERT_EQ(delivered.size(), 20000u);
   for (uint64_t n = 0; n < delivered.size(); ++n) ASSERT_EQ(delivered[n], n);
   EXPECT_EQ(dropped, 40000u);
+}
+
+// A pipe closed and opened again numbers from 1 under the next epoch: the key starts
+// afresh instead of taking those messages for duplicates; what is still in flight from the
+// replaced incarnation is stale for kStragglerNs, not a reason to start over again.
+TEST(DedupWindow, ANewEpochStartsTheKeyAfreshAndTheOldOneIsStaleForAWhile) {
+  auto d = *DedupWindow::Create(8);
+  const DedupKey k{1, 2};
+  constexpr uint64_t kS = DedupWindow::kStragglerNs;
+  uint64_t now = 1'000;
+  for (uint64_t s = 1; s <= 5000; ++s) ASSERT_EQ(d.Accept(k, 7, s, now), V::kNew);
+  EXPECT_EQ(d.Top(k, 7), 5000u);
+  EXPECT_EQ(d.Top(k, 8), 0u) << "nothing of epoch 8 yet: widen from 0";
+  EXPECT_EQ(d.Accept(k, 7, 4990, now), V::kDuplicate);
+  EXPECT_EQ(d.Accept(k, 8, 1, now), V::kNew) << "epoch 8's first message";
+  EXPECT_EQ(d.Accept(k, 8, 1, now), V::kDuplicate) << "its second copy";
+  EXPECT_EQ(d.Accept(k, 8, 2, now), V::kNew);
+  EXPECT_EQ(d.Accept(k, 7, 5001, now + kS - 1), V::kStale) << "a straggler of epoch 7";
+  EXPECT_EQ(d.Accept(k, 8, 3, now + kS - 1), V::kNew) << "it did not restart the key";
+  EXPECT_EQ(d.Top(k, 8), 3u);
+  // Long after, epoch 7 again is a newer incarnation (a restarted daemon's pipe).
+  now += kS;
+  EXPECT_EQ(d.Accept(k, 7, 1, now), V::kNew);
+  EXPECT_EQ(d.Accept(k, 7, 2, now), V::kNew);
+  EXPECT_EQ(d.Accept(k, 8, 4, now + 1), V::kStale);
+  // Epoch 0 (a sender that gives none) belongs to whatever incarnation the key has.
+  EXPECT_EQ(d.Accept(k, 0, 2, now), V::kDuplicate);
+  EXPECT_EQ(d.Accept(k, 0, 9, now), V::kNewAfterGap);
+  EXPECT_EQ(d.keys(), 1u);
 }
 
 TEST(DedupWindow, RejectsZeroKeys) { EXPECT_FALSE(DedupWindow::Create(0).ok()); }

@@ -377,5 +377,41 @@ TEST_F(PipeEngineTest, AResizeWaitsForTheMessageHeldForCredit) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(got[i].payload, Bytes(64, static_cast<uint8_t>(i)));
 }
 
+// A pipe closed and opened again numbers its messages from 1 anew: the receiver must not
+// take them for duplicates of the first incarnation's (they carry the next epoch), and a
+// frame of the first incarnation still in flight is dropped as stale, not delivered.
+TEST_F(PipeEngineTest, APipeOpenedAgainIsDeliveredFromItsFirstMessage) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, i)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  Carry(n1, n2);
+  ASSERT_EQ(Drain(b).size(), 3u);
+  // One more of the first incarnation, still on the wire when the pipe closes.
+  ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 9)), PushStatus::kOk);
+  n1.engine->PollTx(n1.now);
+  std::deque<MemoryPorts::Sent> in_flight;
+  std::swap(in_flight, n1.ports.sent());
+  EngineCommand close;
+  close.op = EngineCommand::Op::kClose;
+  close.slot = 0;
+  n1.engine->Apply(close, n1.now);
+  AppPipe again;
+  n1.Open(1, 10, again);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(again.tx->TryPush(To(2, 20), Bytes(64, 100 + i)), PushStatus::kOk);
+  }
+  n1.engine->PollTx(n1.now);
+  ASSERT_EQ(Carry(n1, n2), 2u);
+  std::swap(in_flight, n1.ports.sent());  // the straggler arrives last
+  ASSERT_EQ(Carry(n1, n2), 1u);
+  const std::vector<Got> got = Drain(b);
+  ASSERT_EQ(got.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(got[i].meta.sequence, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(got[i].payload, Bytes(64, static_cast<uint8_t>(100 + i)));
+  }
+  EXPECT_EQ(n2.engine->slot_counters(3).duplicates.Get(), 0u);
+  EXPECT_EQ(n2.engine->counters().stale_incarnation.Get(), 1u);
+}
+
 }  // namespace
 }  // namespace dmpd::pipe

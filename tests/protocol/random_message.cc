@@ -103,7 +103,8 @@ MessageBody RandomMessage(uint8_t kind, std::mt19937_64& rng) {
     default: {
       DataMessage d;
       d.header = {Any<uint16_t>(rng), Any<uint16_t>(rng), Any<uint16_t>(rng), Any<uint16_t>(rng),
-                  Any<uint8_t>(rng),  Any<uint8_t>(rng),  Any<uint32_t>(rng)};
+                  Any<uint8_t>(rng),  Any<uint8_t>(rng),  Any<uint8_t>(rng),
+                  Any<uint32_t>(rng)};
       d.payload.resize(Upto(3000, rng));
       for (auto& b : d.payload) b = static_cast<uint8_t>(rng());
       return d;

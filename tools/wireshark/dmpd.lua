@@ -120,6 +120,7 @@ end
 add("data.type", ProtoField.uint8("dmpd.data.type", "type"))
 add("data.flags", ProtoField.uint8("dmpd.data.flags", "flags", base.HEX))
 add("data.hdr_len", ProtoField.uint8("dmpd.data.hdr_len", "hdr_len"))
+add("data.epoch", ProtoField.uint8("dmpd.data.epoch", "epoch"))
 add("data.sequence", ProtoField.uint32("dmpd.data.sequence", "sequence"))
 add("data.payload", ProtoField.bytes("dmpd.data.payload", "payload"))
 local list = {}
@@ -204,6 +205,7 @@ local function dissect_data(tvb, tree)
   tree:add(f["data.type"], tvb(8, 1))
   tree:add(f["data.flags"], tvb(9, 1))
   tree:add(f["data.hdr_len"], tvb(10, 1))
+  tree:add(f["data.epoch"], tvb(11, 1))
   tree:add(f["data.sequence"], tvb(12, 4))
   local hl = tvb(10, 1):uint()
   if hl < 16 or hl > tvb:len() then

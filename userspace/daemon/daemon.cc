@@ -65,7 +65,11 @@ absl::Status Daemon::Start() {
   auto balancer = LoadBalancing::Create(config_);
   if (!balancer.ok()) return balancer.status();
   balancer_ = *std::move(balancer);
-  auto dp = DataPlane::Start(config_, bpf_object_->path(), balancer_->chooser());
+  // Pipes' epochs start where the wall clock puts them: a daemon restarted a second or more
+  // later most likely gives a reopened pipe another epoch than its last one before.
+  const auto first_pipe_epoch =
+      static_cast<uint8_t>(absl::ToUnixSeconds(clock_.Wall()) % 255 + 1);
+  auto dp = DataPlane::Start(config_, bpf_object_->path(), balancer_->chooser(), first_pipe_epoch);
   if (!dp.ok()) return dp.status();
   data_plane_ = *std::move(dp);
   bandwidths_ = std::make_unique<PortBandwidths>(data_plane_->port_count());

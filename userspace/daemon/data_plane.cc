@@ -41,14 +41,17 @@ void Signal(int eventfd) {
 
 absl::StatusOr<std::unique_ptr<DataPlane>> DataPlane::Start(const DaemonConfig& config,
                                                             const std::string& bpf_object_path,
-                                                            pipe::PortChooser* chooser) {
+                                                            pipe::PortChooser* chooser,
+                                                            uint8_t first_pipe_epoch) {
   std::unique_ptr<DataPlane> dp(new DataPlane());
-  if (absl::Status s = dp->Open(config, bpf_object_path, chooser); !s.ok()) return s;
+  if (absl::Status s = dp->Open(config, bpf_object_path, chooser, first_pipe_epoch); !s.ok()) {
+    return s;
+  }
   return dp;
 }
 
 absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_object_path,
-                             pipe::PortChooser* chooser) {
+                             pipe::PortChooser* chooser, uint8_t first_pipe_epoch) {
   for (size_t i = 0; i < config.interfaces.size(); ++i) {
     const std::string& ifname = config.interfaces[i];
     PortOptions opts{.ifname = ifname,
@@ -107,6 +110,7 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
   eo.cluster_id = config.cluster_id;
   eo.ethertype = config.ethertype;
   eo.max_pipes = config.max_pipes;
+  eo.first_epoch = first_pipe_epoch;
   auto engine = pipe::PipeEngine::Create(eo, *data_ports_, [this](uint32_t slot) {
     const int fd = app_doorbells_[slot].load(std::memory_order_acquire);
     if (fd >= 0) Signal(fd);  // only when the application sleeps: not per message

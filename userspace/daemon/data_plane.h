@@ -32,10 +32,11 @@ class DataPlane final : public FrameTransport {
   // Opens every configured interface and launches the worker lcore (needs an initialised
   // EAL with a second lcore). `bpf_object_path`: the dmpd_steer object for the PMD.
   // `chooser`: the pipes' port choice (the load balancer), outliving the data plane; null
-  // for the static hash.
+  // for the static hash. `first_pipe_epoch`: pipe::EngineOptions::first_epoch.
   static absl::StatusOr<std::unique_ptr<DataPlane>> Start(const DaemonConfig& config,
                                                           const std::string& bpf_object_path,
-                                                          pipe::PortChooser* chooser);
+                                                          pipe::PortChooser* chooser,
+                                                          uint8_t first_pipe_epoch);
   ~DataPlane() override;
   DataPlane(const DataPlane&) = delete;
   DataPlane& operator=(const DataPlane&) = delete;
@@ -81,7 +82,7 @@ class DataPlane final : public FrameTransport {
  private:
   DataPlane() = default;
   absl::Status Open(const DaemonConfig& config, const std::string& bpf_object_path,
-                    pipe::PortChooser* chooser);
+                    pipe::PortChooser* chooser, uint8_t first_pipe_epoch);
   std::optional<bool> ReadLinkUp(const std::string& ifname) const;
 
   std::vector<std::unique_ptr<AfXdpPort>> ports_;

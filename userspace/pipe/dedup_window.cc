@@ -31,6 +31,8 @@ const char* DedupVerdictName(DedupVerdict v) {
       return "duplicate";
     case DedupVerdict::kTooOld:
       return "too_old";
+    case DedupVerdict::kStale:
+      return "stale";
   }
   return "?";
 }
@@ -122,6 +124,8 @@ uint32_t DedupWindow::Insert(uint32_t key) {
   }
   Entry& x = entries_[e];
   x.key = key;
+  x.epoch = x.replaced_epoch = 0;
+  x.replaced_until_ns = 0;
   x.top = 0;
   std::memset(x.bits, 0, sizeof(x.bits));
   x.lru_prev = x.lru_next = kNil;
@@ -132,9 +136,11 @@ uint32_t DedupWindow::Insert(uint32_t key) {
   return e;
 }
 
-uint64_t DedupWindow::Top(DedupKey k) const {
+uint64_t DedupWindow::Top(DedupKey k, uint8_t epoch) const {
   const uint32_t e = Find(Pack(k));
-  return e == kNil ? 0 : entries_[e].top;
+  if (e == kNil) return 0;
+  const Entry& x = entries_[e];
+  return epoch == 0 || epoch == x.epoch ? x.top : 0;
 }
 
 void DedupWindow::Forget(DedupKey k) {
@@ -148,19 +154,32 @@ void DedupWindow::Forget(DedupKey k) {
   --used_;
 }
 
-DedupVerdict DedupWindow::Accept(DedupKey k, uint64_t sequence) {
+DedupVerdict DedupWindow::Accept(DedupKey k, uint8_t epoch, uint64_t sequence,
+                                 uint64_t now_ns) {
   const uint32_t key = Pack(k);
   const uint32_t bit = static_cast<uint32_t>(sequence % kWindowBits);
   uint32_t e = Find(key);
   if (e == kNil) {
     e = Insert(key);
     Entry& x = entries_[e];
+    x.epoch = epoch;
     x.top = sequence;
     x.bits[bit / 64] |= uint64_t{1} << (bit % 64);
     return DedupVerdict::kNew;
   }
   Touch(e);
   Entry& x = entries_[e];
+  if (epoch != 0 && epoch != x.epoch) {
+    if (epoch == x.replaced_epoch && now_ns < x.replaced_until_ns) return DedupVerdict::kStale;
+    // The sending pipe was opened again: its sequences start over.
+    x.replaced_epoch = x.epoch;
+    x.replaced_until_ns = now_ns + kStragglerNs;
+    x.epoch = epoch;
+    x.top = sequence;
+    std::memset(x.bits, 0, sizeof(x.bits));
+    x.bits[bit / 64] |= uint64_t{1} << (bit % 64);
+    return DedupVerdict::kNew;
+  }
   if (sequence > x.top) {
     const uint64_t ahead = sequence - x.top;
     if (ahead >= kWindowBits) {

@@ -16,6 +16,14 @@
 // then overtake n. Accept says so (kNewAfterGap when sequences were skipped, kNewLate when
 // an older one arrives afterwards), so the pipe layer counts out-of-order deliveries; a
 // late copy more than 1024 behind is dropped as kTooOld (counted), never delivered twice.
+//
+// Incarnations. A pipe closed and opened again numbers its messages from 1 anew, under
+// another epoch (dmpd_data_hdr.epoch, 1..255). A key seen with another epoch starts afresh.
+// For kStragglerNs after that, frames of the epoch it replaced (still in flight, or pieces
+// the reassembler completes late) are dropped as kStale rather than restarting the key
+// again; after it, any other epoch is a newer incarnation (epochs are 8 bits and a
+// restarted daemon's start anywhere, so they are not ordered). Epoch 0 (a sender that gives
+// none) is the same incarnation as any.
 #ifndef DMPD_USERSPACE_PIPE_DEDUP_WINDOW_H_
 #define DMPD_USERSPACE_PIPE_DEDUP_WINDOW_H_
 
@@ -32,6 +40,7 @@ enum class DedupVerdict : uint8_t {
   kNewLate,      // new but below the highest: it arrives out of order
   kDuplicate,    // seen before: drop
   kTooOld,       // below the window: cannot tell, drop
+  kStale,        // from the incarnation of the sending pipe that a newer one replaced: drop
 };
 const char* DedupVerdictName(DedupVerdict v);
 constexpr bool IsNew(DedupVerdict v) {
@@ -47,20 +56,23 @@ struct DedupKey {
 class DedupWindow {
  public:
   static constexpr uint32_t kWindowBits = 1024;
+  // How long frames of a replaced incarnation may still arrive: the reassembler's timeout.
+  static constexpr uint64_t kStragglerNs = 2'000'000'000;
 
   // max_keys > 0; memory is about 160 bytes a key, all taken here.
   static absl::StatusOr<DedupWindow> Create(uint32_t max_keys);
 
   // Hot path: no allocation. Sequences are 64-bit and compared as plain numbers (a 64-bit
   // counter does not wrap); a jump forward of any size is accepted (the window restarts).
-  DedupVerdict Accept(DedupKey key, uint64_t sequence);
+  DedupVerdict Accept(DedupKey key, uint8_t epoch, uint64_t sequence, uint64_t now_ns);
+  DedupVerdict Accept(DedupKey key, uint64_t sequence) { return Accept(key, 0, sequence, 0); }
 
   // The sender restarted (e.g. a new pipe incarnation): start the key afresh.
   void Forget(DedupKey key);
 
-  // The highest sequence accepted for `key`, 0 for a key not held (to widen a shorter
-  // sequence from the wire against it).
-  uint64_t Top(DedupKey key) const;
+  // The highest sequence accepted for `key` in incarnation `epoch`, 0 for a key not held or
+  // held for another incarnation (to widen a shorter sequence from the wire against it).
+  uint64_t Top(DedupKey key, uint8_t epoch = 0) const;
 
   uint32_t keys() const { return used_; }
   uint64_t evictions() const { return evictions_; }
@@ -72,6 +84,9 @@ class DedupWindow {
     uint64_t top = 0;            // highest sequence seen
     uint64_t bits[kWords] = {};  // bit (s % 1024): s in (top - 1024, top] arrived
     uint32_t key = 0;            // node << 16 | pipe
+    uint8_t epoch = 0;           // the sending pipe's incarnation (0: none given)
+    uint8_t replaced_epoch = 0;  // the one before it: its late frames are stale until
+    uint64_t replaced_until_ns = 0;
     uint32_t lru_prev = kNil;    // towards the most recently used
     uint32_t lru_next = kNil;
   };

@@ -160,6 +160,9 @@ void PipeEngine::Open(const EngineCommand& c, uint64_t now_ns) {
   ApplyRate(s, now_ns);
   s.held_until_ns = 0;
   s.next_sequence = 1;
+  uint8_t& epoch = epoch_of_pipe_[c.config.pipe];
+  epoch = epoch == 0 ? std::max<uint8_t>(options_.first_epoch, 1) : epoch % 255 + 1;
+  s.epoch = epoch;
   s.pending.reset();
   s.open = true;
   slot_of_pipe_[c.config.pipe] = static_cast<int32_t>(c.slot);
@@ -311,6 +314,7 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   h.dst_pipe = m.meta.pipe;
   h.type = static_cast<uint8_t>(m.meta.type);
   h.flags = s.config.copies > 1 ? DMPD_DATA_F_MULTI_SEND : 0;
+  h.epoch = s.epoch;
   const lb::BalanceKey key{h.src_node, h.dst_node, h.src_pipe, h.dst_pipe, h.type};
   std::array<PortChoice, 4> choices;
   // The window first, for as many copies as there can be ports: the port choice counts
@@ -508,7 +512,7 @@ void PipeEngine::OnDataFrame(size_t port, const FrameHeader& header,
     p.received.bytes += payload.size();
   }
   if (!(v->header.flags & DMPD_DATA_F_SEGMENT)) {
-    Deliver(v->header, v->payload);
+    Deliver(v->header, v->payload, now_ns);
     return;
   }
   // A piece of a larger message: the reassembler keys pieces by (sender node, kind,
@@ -522,10 +526,10 @@ void PipeEngine::OnDataFrame(size_t port, const FrameHeader& header,
   }
   if (r->state != ReassemblyResult::State::kComplete) return;
   counters_.messages_reassembled.Add();
-  Deliver(v->header, r->body);
+  Deliver(v->header, r->body, now_ns);
 }
 
-void PipeEngine::Deliver(const DataHeader& h, std::span<const uint8_t> payload) {
+void PipeEngine::Deliver(const DataHeader& h, std::span<const uint8_t> payload, uint64_t now_ns) {
   const int32_t slot = slot_of_pipe_[h.dst_pipe];
   if (slot < 0 || h.dst_node != options_.node) {
     counters_.no_pipe.Add();  // PIPE-4: never delivered elsewhere
@@ -534,10 +538,14 @@ void PipeEngine::Deliver(const DataHeader& h, std::span<const uint8_t> payload) 
   Slot& s = slots_[slot];
   if (auto p = peers_.find(h.src_node); p != peers_.end()) p->second.last_slot = slot;
   const DedupKey key{h.src_node, h.src_pipe};
-  const uint64_t sequence = Widen(dedup_.Top(key), h.sequence);
-  const DedupVerdict verdict = dedup_.Accept(key, sequence);
+  const uint64_t sequence = Widen(dedup_.Top(key, h.epoch), h.sequence);
+  const DedupVerdict verdict = dedup_.Accept(key, h.epoch, sequence, now_ns);
   if (!IsNew(verdict)) {
-    s.counters.duplicates.Add();
+    if (verdict == DedupVerdict::kStale) {
+      counters_.stale_incarnation.Add();
+    } else {
+      s.counters.duplicates.Add();
+    }
     return;
   }
   if (verdict == DedupVerdict::kNewLate) s.counters.out_of_order.Add();

@@ -69,6 +69,11 @@ struct EngineOptions {
   uint32_t credit_every_frames = 128;     // the receiver credits after this many frames,
   uint64_t credit_every_ns = 1'000'000;   // or this long (the tail of a transfer)
   uint64_t credit_timeout_ns = 20'000'000;  // a window full this long: the rest is lost
+  // The epoch (1..255) of the first incarnation of each pipe id; each later open of the id
+  // takes the next (dmpd_data_hdr.epoch: receivers restart that pipe's dedup window). The
+  // daemon derives it from its start time, so that a restarted daemon's pipes most likely
+  // differ from their incarnations before the restart.
+  uint8_t first_epoch = 1;
 };
 
 // A pipe's shared memory, mapped by the daemon.
@@ -100,6 +105,7 @@ struct SlotCounters {
   X(credits_sent, "credit frames sent to senders")                                         \
   X(credits_received, "credit frames received from receivers")                             \
   X(credits_deferred, "credits held back because the destination pipe's ring was filling")  \
+  X(stale_incarnation, "messages from a sending pipe's earlier incarnation, dropped")       \
   X(resizes, "pipes moved to rings of another size (PIPE-2)")                              \
   X(resize_failed, "resizes whose new rings did not attach (the pipe stays on its old ones)") \
   X(commands, "open, reconfigure, close and route changes applied")
@@ -189,6 +195,7 @@ class PipeEngine {
     uint64_t allowance = 0;             // PIPE-3, bytes/s; 0: none
     uint64_t held_until_ns = 0;  // the bucket holds the ring back until then
     uint64_t next_sequence = 1;
+    uint8_t epoch = 0;  // this incarnation's, in every data frame it sends
     // Read from the tx ring but held for a node's credit; the ring is not released while it
     // waits, so a blocked sender fills its ring and the application sees kRingFull.
     std::optional<MessageView> pending;
@@ -233,7 +240,7 @@ class PipeEngine {
   // no buffer.
   size_t SendCopy(const PortChoice& to, const DataHeader& h, std::span<const uint8_t> payload,
                 uint32_t message_id);
-  void Deliver(const DataHeader& h, std::span<const uint8_t> payload);
+  void Deliver(const DataHeader& h, std::span<const uint8_t> payload, uint64_t now_ns);
 
   EngineOptions options_;
   DataPorts& ports_;
@@ -242,6 +249,7 @@ class PipeEngine {
   DedupWindow dedup_;
   std::unique_ptr<Slot[]> slots_;
   std::array<int32_t, 0x10000> slot_of_pipe_;  // pipe id → slot, -1: not open
+  std::array<uint8_t, 0x10000> epoch_of_pipe_{};  // the last incarnation's epoch, 0: none
   absl::flat_hash_map<uint16_t, Route> routes_;
   absl::flat_hash_map<uint16_t, Peer> peers_;
   HashPortChooser default_chooser_;
