@@ -119,11 +119,13 @@ struct EngineNode {
     CheckOrDie(e.ok(), "PipeEngine::Create");
     engine = *std::move(e);
   }
-  void Open(uint32_t slot, uint16_t pipe, AppPipe& app, uint8_t copies = 1, uint64_t rate = 0) {
+  void Open(uint32_t slot, uint16_t pipe, AppPipe& app, uint8_t copies = 1, uint64_t rate = 0,
+            uint8_t priority = 0) {
     EngineCommand c;
     c.op = EngineCommand::Op::kOpen;
     c.slot = slot;
     c.config.pipe = pipe;
+    c.config.priority = priority;
     c.config.copies = copies;
     c.config.rate_bytes_per_s = rate;
     c.config.burst_bytes = rate;

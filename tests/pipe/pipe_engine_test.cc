@@ -279,6 +279,53 @@ TEST(PipeEngineFlowControl, AMessageLargerThanTheWindowGoesAlone) {
   ASSERT_EQ(Drain(b).size(), 1u);
 }
 
+// Priority beyond our own rings: while a higher-priority pipe sends, a lower one keeps at
+// most yield_window_frames in flight, so few of its frames queue ahead of the higher one's
+// in the ports and at the receiver; with no higher one active for yield_active_ns it has
+// the whole window again.
+TEST(PipeEngineFlowControl, ALowerPriorityKeepsLittleInFlightWhileAHigherOneSends) {
+  Node n1(1, 2), n2(2, 2);
+  n1.RouteTo(n2);
+  n2.RouteTo(n1);
+  AppPipe bulk, urgent, sink;
+  n1.Open(0, 10, bulk, 1, 0, /*priority=*/0);
+  n1.Open(1, 11, urgent, 1, 0, /*priority=*/7);
+  n2.Open(0, 20, sink);
+  const EngineOptions o;
+  auto push = [](AppPipe& a, int n) {
+    for (int i = 0; i < n; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+  };
+  auto poll_all = [&] {  // until nothing more goes (a pipe is picked once a poll)
+    uint32_t sent = 0;
+    for (uint32_t n; (n = n1.engine->PollTx(n1.now)) > 0;) sent += n;
+    return sent;
+  };
+  // Node 2 takes everything node 1 sent and credits it.
+  auto deliver_and_credit = [&] {
+    const size_t n = Carry(n1, n2);
+    n2.now += 2 * o.credit_every_ns;
+    n2.engine->PollTx(n2.now);
+    Carry(n2, n1);
+    Drain(sink);
+    return n;
+  };
+  push(bulk, 400);
+  EXPECT_EQ(poll_all(), 400u) << "alone, the bulk pipe has the whole window";
+  EXPECT_EQ(deliver_and_credit(), 400u);
+  push(urgent, 1);
+  push(bulk, 400);
+  EXPECT_EQ(poll_all(), o.yield_window_frames) << "the urgent message, then a yield window";
+  EXPECT_GT(n1.engine->counters().yield_stalls.Get(), 0u);
+  EXPECT_EQ(n1.engine->counters().window_stalls.Get(), 0u);
+  EXPECT_EQ(deliver_and_credit(), o.yield_window_frames);
+  n1.now += 1'000'000;  // still within yield_active_ns of the urgent message
+  EXPECT_EQ(poll_all(), o.yield_window_frames) << "one more yield window per credit";
+  EXPECT_EQ(deliver_and_credit(), o.yield_window_frames);
+  n1.now += o.yield_active_ns;  // the urgent pipe quiet: the whole window again
+  EXPECT_EQ(poll_all(), 400u - 2 * o.yield_window_frames + 1);
+  EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 0u);
+}
+
 TEST(PipeEngineFlowControl, CreditsComeOnlyForNodesWithARoute) {
   Node n1(1, 2), n2(2, 2);
   n1.RouteTo(n2);  // n2 has no route back: it cannot credit, and keeps no peer for n1

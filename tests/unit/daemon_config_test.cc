@@ -56,6 +56,17 @@ TEST(DaemonConfig, BadValuesNameTheField) {
   EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces"}), HasSubstr("needs a value"));
 }
 
+TEST(DaemonConfig, IdleYieldDefaultsOnAndParses) {
+  auto c = ParseDaemonArgs({"--node", "1", "--interfaces", "a"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->idle_yield);
+  c = ParseDaemonArgs({"--node", "1", "--interfaces", "a", "--idle-yield", "false"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->idle_yield);
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--idle-yield", "sometimes"}),
+              HasSubstr("idle_yield"));
+}
+
 TEST(DaemonConfig, RequiredFields) {
   EXPECT_THAT(ErrorOf({"--interfaces", "a"}), HasSubstr("node: required"));
   EXPECT_THAT(ErrorOf({"--node", "1"}), HasSubstr("interfaces: required"));

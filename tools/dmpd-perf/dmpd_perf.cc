@@ -8,6 +8,7 @@
 // exactly what was lost, duplicated, reordered or corrupted. `recv` also answers pings.
 // docs/pipes.md, "dmpd-perf", describes the options, the message types and the output.
 #include <time.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -283,6 +284,7 @@ size_t Receive(Pipe& p, absl::FunctionRef<void(const Received&)> cb, uint64_t sp
   const uint64_t spin_end = NowNs() + spin_ns;
   do {
     if (size_t n = p.Poll(cb, 64); n > 0) return n;
+    sched_yield();  // a daemon's worker may need this core (2 vCPUs: it does)
   } while (NowNs() < spin_end);
   const uint64_t now = NowNs();
   if (now >= deadline) return 0;

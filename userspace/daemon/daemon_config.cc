@@ -152,6 +152,7 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "idle_polls_before_sleep") {
     return ParseUnsigned(key, value, 1, 1u << 30, c.idle_polls_before_sleep);
   }
+  if (key == "idle_yield") return ParseBool(key, value, c.idle_yield);
   if (key == "idle_sleep_max_us") {
     return ParseUnsigned(key, value, 10, 1000000, c.idle_sleep_max_us);
   }
@@ -339,6 +340,7 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   memory_mb                DPDK memory, MiB (default 128)
   mbufs_per_port           packet buffers per port, at least 6144 (default 8192)
   idle_polls_before_sleep  empty polls before the worker sleeps (default 512)
+  idle_yield               yield the core between those polls (default true)
   idle_sleep_max_us        longest idle sleep of the worker (default 10000)
   metrics_listen           Prometheus /metrics address:port, or off (default 127.0.0.1:9478)
   sample_interval_ms       monitoring sampling interval (default 1000)

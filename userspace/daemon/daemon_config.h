@@ -41,6 +41,9 @@ struct DaemonConfig {
   // After this many empty polls in a row the worker sleeps on the sockets (DP-7).
   uint32_t idle_polls_before_sleep = 512;
   uint32_t idle_sleep_max_us = 10000;
+  // Between those empty polls the worker yields its core (sched_yield): applications that
+  // share it run at once instead of waiting for the idle polls to run out.
+  bool idle_yield = true;
   // Monitoring (MON-*, OPS-2).
   std::string metrics_address = "127.0.0.1";  // REL-4: loopback unless told otherwise
   uint16_t metrics_port = 9478;               // 0: no metrics server

@@ -141,6 +141,7 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
   worker_.wake_eventfd = wake_fd_.get();
   worker_.control_eventfd = control_frames_fd_.get();
   worker_.idle_polls_before_sleep = config.idle_polls_before_sleep;
+  worker_.idle_yield = config.idle_yield;
   worker_.idle_sleep_max_us = config.idle_sleep_max_us;
   if (worker_.xsk_fds.size() != ports_.size()) {
     Log(LogLevel::kWarning, "worker",

@@ -5,6 +5,7 @@
 #include <rte_mbuf.h>
 #include <sys/epoll.h>
 #include <ctime>
+#include <sched.h>
 #include <unistd.h>
 
 #include "userspace/xdp/unique_fd.h"
@@ -144,7 +145,12 @@ int WorkerMain(void* arg) {
       continue;
     }
     ctx.stats.empty_polls.Add();
-    if (++idle_streak < ctx.idle_polls_before_sleep) continue;
+    if (++idle_streak < ctx.idle_polls_before_sleep) {
+      // Nothing to do now, and soon perhaps: let a thread that shares this core (an
+      // application's, on a small machine) run now rather than after the idle polls.
+      if (ctx.idle_yield) sched_yield();
+      continue;
+    }
     // Idle: sleep until a socket has frames, the main lcore queues a frame, or the
     // timeout (which also bounds how long a stop request waits).
     // The applications ring our wake eventfd when they queue a message while we sleep.

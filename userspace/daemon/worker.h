@@ -49,6 +49,7 @@ struct WorkerContext {
   VsWorker* vs = nullptr;
   WorkerTasks* tasks = nullptr;
   uint32_t idle_polls_before_sleep = 512;
+  bool idle_yield = true;  // sched_yield between empty polls (DaemonConfig::idle_yield)
   uint32_t idle_sleep_max_us = 10000;
   std::atomic<bool> stop{false};
   std::atomic<bool> sleeps_on_sockets{true};  // false: epoll failed, the worker naps instead

@@ -284,7 +284,8 @@ uint32_t PipeEngine::DrainPipe(uint32_t slot, uint64_t now_ns) {
     }
     if (!SendMessage(slot, m, now_ns)) {
       s.pending = m;  // held for credit, unreleased
-      counters_.window_stalls.Add();
+      // (yield_stalls counts the waits for a higher priority)
+      if (!Yields(s.config.priority, now_ns)) counters_.window_stalls.Add();
       break;
     }
     ++taken;
@@ -332,7 +333,7 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   const uint64_t header_bytes = kDataHeaderLen + (one_frame ? 0 : kSegmentHeaderLen);
   const Volume need{expected * per_copy, expected * (m.payload.size() + per_copy * header_bytes)};
   Peer& peer = peers_[m.meta.node];
-  if (!WindowAllows(peer, need, now_ns)) return false;
+  if (!WindowAllows(peer, need, now_ns, Yields(s.config.priority, now_ns))) return false;
   const size_t n = chooser_->Choose(key, m.payload.size(), route->second, up_ports_,
                                     s.config.copies, choices);
   if (n == 0) {
@@ -362,18 +363,35 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   }
   s.counters.sent_messages.Add();
   s.counters.sent_bytes.Add(payload.size());
+  last_sent_ns_[std::min<uint8_t>(s.config.priority, kMaxPriority)] = now_ns;
   return true;
+}
+
+bool PipeEngine::Yields(uint8_t priority, uint64_t now_ns) const {
+  if (options_.yield_window_frames == 0) return false;
+  for (uint32_t q = priority + 1u; q <= kMaxPriority; ++q) {
+    if (last_sent_ns_[q] != 0 && now_ns - last_sent_ns_[q] < options_.yield_active_ns) return true;
+  }
+  return false;
 }
 
 // --- flow control --------------------------------------------------------------------------
 
-bool PipeEngine::WindowAllows(Peer& p, const Volume& next, uint64_t now_ns) {
+bool PipeEngine::WindowAllows(Peer& p, const Volume& next, uint64_t now_ns, bool yielding) {
   if (options_.window_frames == 0) return true;
   auto in_flight = [&p](uint64_t Volume::*v) {
     const uint64_t gone = p.acked.*v + p.written_off.*v;
     return p.sent.*v > gone ? p.sent.*v - gone : 0;
   };
   const uint64_t frames = in_flight(&Volume::frames), bytes = in_flight(&Volume::bytes);
+  // Yielding to a higher priority: a smaller share of the window. Credits keep coming for
+  // what is in flight, so this wait is no sign of loss (no stall clock).
+  if (yielding && frames > 0 &&
+      (frames + next.frames > options_.yield_window_frames ||
+       bytes + next.bytes > options_.yield_window_bytes)) {
+    counters_.yield_stalls.Add();
+    return false;
+  }
   // A message larger than the whole window goes when nothing else is in flight.
   if (frames == 0 || (frames + next.frames <= options_.window_frames &&
                       bytes + next.bytes <= options_.window_bytes)) {

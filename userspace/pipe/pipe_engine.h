@@ -69,6 +69,13 @@ struct EngineOptions {
   uint32_t credit_every_frames = 128;     // the receiver credits after this many frames,
   uint64_t credit_every_ns = 1'000'000;   // or this long (the tail of a transfer)
   uint64_t credit_timeout_ns = 20'000'000;  // a window full this long: the rest is lost
+  // Priority in the network's queues, not only in ours: while a pipe of higher priority
+  // has sent within yield_active_ns, a pipe keeps at most this much in flight to a node, so
+  // that the frames ahead of the higher one's in the ports' rings and the receiver's stay
+  // few (strict priority only orders what is still in the rings). 0: off.
+  uint32_t yield_window_frames = 128;
+  uint64_t yield_window_bytes = 64 * 1024;
+  uint64_t yield_active_ns = 100'000'000;
   // The epoch (1..255) of the first incarnation of each pipe id; each later open of the id
   // takes the next (dmpd_data_hdr.epoch: receivers restart that pipe's dedup window). The
   // daemon derives it from its start time, so that a restarted daemon's pipes most likely
@@ -101,6 +108,7 @@ struct SlotCounters {
   X(messages_reassembled, "messages rebuilt from segments")                               \
   X(tx_corrupt_ring, "records an application's tx ring could not give (ring broken)")     \
   X(window_stalls, "times a pipe waited for a node's credit (flow control)")               \
+  X(yield_stalls, "times a pipe waited because a higher-priority pipe is sending")          \
   X(credit_timeouts, "windows given up for lost after credit_timeout_ns")                  \
   X(credits_sent, "credit frames sent to senders")                                         \
   X(credits_received, "credit frames received from receivers")                             \
@@ -233,7 +241,9 @@ class PipeEngine {
   // Sends one message on the ports chosen for it (each copy counted on its own); false when
   // the destination's window has no room (nothing sent, try again later).
   bool SendMessage(uint32_t slot, const MessageView& m, uint64_t now_ns);
-  bool WindowAllows(Peer& p, const Volume& next, uint64_t now_ns);
+  bool WindowAllows(Peer& p, const Volume& next, uint64_t now_ns, bool yielding);
+  // Whether a pipe of priority `priority` yields to a higher one that sent lately.
+  bool Yields(uint8_t priority, uint64_t now_ns) const;
   void FlushCredits(uint64_t now_ns);
   void OnCredit(const DataHeader& h, std::span<const uint8_t> payload);
   // One copy, segmented when larger than a frame; the frames it took, 0 when the port had
@@ -259,6 +269,7 @@ class PipeEngine {
   uint32_t message_id_ = 0;  // numbers this node's segmented messages
   std::vector<uint8_t> port_starved_;  // no buffer this poll
   std::vector<uint32_t> sequence_;     // DMPD header sequence, per local port
+  std::array<uint64_t, kMaxPriority + 1> last_sent_ns_{};  // per priority, 0: never
   EngineCounters counters_;
 };
 
