@@ -124,10 +124,9 @@ uint32_t DedupWindow::Insert(uint32_t key) {
   }
   Entry& x = entries_[e];
   x.key = key;
-  x.epoch = x.replaced_epoch = 0;
+  // (top, bits and epoch are set by Accept, the only caller)
+  x.replaced_epoch = 0;
   x.replaced_until_ns = 0;
-  x.top = 0;
-  std::memset(x.bits, 0, sizeof(x.bits));
   x.lru_prev = x.lru_next = kNil;
   uint32_t i = Home(key, table_mask_);
   while (table_[i] != kNil) i = (i + 1) & table_mask_;
@@ -159,14 +158,15 @@ DedupVerdict DedupWindow::Accept(DedupKey k, uint8_t epoch, uint64_t sequence,
   const uint32_t key = Pack(k);
   const uint32_t bit = static_cast<uint32_t>(sequence % kWindowBits);
   uint32_t e = Find(key);
-  if (e == kNil) {
-    e = Insert(key);
-    Entry& x = entries_[e];
+  // A key's first message, in a new entry or a new incarnation: the window starts there.
+  auto start = [&](Entry& x) {
     x.epoch = epoch;
     x.top = sequence;
+    std::memset(x.bits, 0, sizeof(x.bits));
     x.bits[bit / 64] |= uint64_t{1} << (bit % 64);
     return DedupVerdict::kNew;
-  }
+  };
+  if (e == kNil) return start(entries_[Insert(key)]);
   Touch(e);
   Entry& x = entries_[e];
   if (epoch != 0 && epoch != x.epoch) {
@@ -174,11 +174,7 @@ DedupVerdict DedupWindow::Accept(DedupKey k, uint8_t epoch, uint64_t sequence,
     // The sending pipe was opened again: its sequences start over.
     x.replaced_epoch = x.epoch;
     x.replaced_until_ns = now_ns + kStragglerNs;
-    x.epoch = epoch;
-    x.top = sequence;
-    std::memset(x.bits, 0, sizeof(x.bits));
-    x.bits[bit / 64] |= uint64_t{1} << (bit % 64);
-    return DedupVerdict::kNew;
+    return start(x);
   }
   if (sequence > x.top) {
     const uint64_t ahead = sequence - x.top;

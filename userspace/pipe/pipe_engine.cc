@@ -243,6 +243,7 @@ uint32_t PipeEngine::PollTx(uint64_t now_ns) {
     if (ports_.up(p)) up_ports_.push_back(p);
   }
   chooser_->Poll();
+  RefreshYield(now_ns);
   FlushCredits(now_ns);
   for (uint32_t i = 0; i < options_.max_pipes; ++i) {
     Slot& s = slots_[i];
@@ -285,7 +286,7 @@ uint32_t PipeEngine::DrainPipe(uint32_t slot, uint64_t now_ns) {
     if (!SendMessage(slot, m, now_ns)) {
       s.pending = m;  // held for credit, unreleased
       // (yield_stalls counts the waits for a higher priority)
-      if (!Yields(s.config.priority, now_ns)) counters_.window_stalls.Add();
+      if (!Yields(s.config.priority)) counters_.window_stalls.Add();
       break;
     }
     ++taken;
@@ -333,7 +334,7 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   const uint64_t header_bytes = kDataHeaderLen + (one_frame ? 0 : kSegmentHeaderLen);
   const Volume need{expected * per_copy, expected * (m.payload.size() + per_copy * header_bytes)};
   Peer& peer = peers_[m.meta.node];
-  if (!WindowAllows(peer, need, now_ns, Yields(s.config.priority, now_ns))) return false;
+  if (!WindowAllows(peer, need, now_ns, Yields(s.config.priority))) return false;
   const size_t n = chooser_->Choose(key, m.payload.size(), route->second, up_ports_,
                                     s.config.copies, choices);
   if (n == 0) {
@@ -363,16 +364,22 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   }
   s.counters.sent_messages.Add();
   s.counters.sent_bytes.Add(payload.size());
-  last_sent_ns_[std::min<uint8_t>(s.config.priority, kMaxPriority)] = now_ns;
+  const uint8_t priority = std::min<uint8_t>(s.config.priority, kMaxPriority);
+  last_sent_ns_[priority] = now_ns;
+  // A higher priority starting to send makes the lower ones yield at once, not next poll.
+  if (options_.yield_window_frames != 0) yield_below_ = std::max(yield_below_, priority);
   return true;
 }
 
-bool PipeEngine::Yields(uint8_t priority, uint64_t now_ns) const {
-  if (options_.yield_window_frames == 0) return false;
-  for (uint32_t q = priority + 1u; q <= kMaxPriority; ++q) {
-    if (last_sent_ns_[q] != 0 && now_ns - last_sent_ns_[q] < options_.yield_active_ns) return true;
+void PipeEngine::RefreshYield(uint64_t now_ns) {
+  yield_below_ = 0;
+  if (options_.yield_window_frames == 0) return;
+  for (uint8_t q = kMaxPriority; q > 0; --q) {
+    if (last_sent_ns_[q] != 0 && now_ns - last_sent_ns_[q] < options_.yield_active_ns) {
+      yield_below_ = q;
+      return;
+    }
   }
-  return false;
 }
 
 // --- flow control --------------------------------------------------------------------------

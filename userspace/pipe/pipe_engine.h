@@ -243,7 +243,9 @@ class PipeEngine {
   bool SendMessage(uint32_t slot, const MessageView& m, uint64_t now_ns);
   bool WindowAllows(Peer& p, const Volume& next, uint64_t now_ns, bool yielding);
   // Whether a pipe of priority `priority` yields to a higher one that sent lately.
-  bool Yields(uint8_t priority, uint64_t now_ns) const;
+  bool Yields(uint8_t priority) const { return priority < yield_below_; }
+  // Once a poll: the highest priority that sent within yield_active_ns (0: none).
+  void RefreshYield(uint64_t now_ns);
   void FlushCredits(uint64_t now_ns);
   void OnCredit(const DataHeader& h, std::span<const uint8_t> payload);
   // One copy, segmented when larger than a frame; the frames it took, 0 when the port had
@@ -270,6 +272,7 @@ class PipeEngine {
   std::vector<uint8_t> port_starved_;  // no buffer this poll
   std::vector<uint32_t> sequence_;     // DMPD header sequence, per local port
   std::array<uint64_t, kMaxPriority + 1> last_sent_ns_{};  // per priority, 0: never
+  uint8_t yield_below_ = 0;  // pipes of lower priority than this yield (RefreshYield)
   EngineCounters counters_;
 };
 
