@@ -67,6 +67,17 @@ TEST(DaemonConfig, IdleYieldDefaultsOnAndParses) {
               HasSubstr("idle_yield"));
 }
 
+TEST(DaemonConfig, PipeYieldWindowDefaultsToFourAndZeroTurnsItOff) {
+  auto c = ParseDaemonArgs({"--node", "1", "--interfaces", "a"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->pipe_yield_window, 4u);
+  c = ParseDaemonArgs({"--node", "1", "--interfaces", "a", "--pipe-yield-window", "0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->pipe_yield_window, 0u);
+  EXPECT_THAT(ErrorOf({"--node", "1", "--interfaces", "a", "--pipe-yield-window", "5000"}),
+              HasSubstr("pipe_yield_window"));
+}
+
 TEST(DaemonConfig, RequiredFields) {
   EXPECT_THAT(ErrorOf({"--interfaces", "a"}), HasSubstr("node: required"));
   EXPECT_THAT(ErrorOf({"--node", "1"}), HasSubstr("interfaces: required"));

@@ -129,6 +129,9 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   }
   if (key == "max_pipes") return ParseUnsigned(key, value, 1, 4096, c.max_pipes);
   if (key == "pipe_memory_mb") return ParseUnsigned(key, value, 1, 65536, c.pipe_memory_mb);
+  if (key == "pipe_yield_window") {
+    return ParseUnsigned(key, value, 0, 1024, c.pipe_yield_window);
+  }
   if (key == "hello_interval_ms") return ParseUnsigned(key, value, 10, 60000, c.hello_interval_ms);
   if (key == "ethertype") {
     // Below 0x0600 are 802.3 lengths, not types. IP, ARP and VLAN tags belong to the
@@ -331,6 +334,8 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
                            group if it does not exist, with a warning)
   max_pipes                pipes open at once on this node (default 64)
   pipe_memory_mb           shared ring memory over all pipes, MiB (default 256)
+  pipe_yield_window        frames a lower-priority pipe keeps in flight to a node while a
+                           higher one sends, 0-1024, 0 = off (default 4)
   hello_interval_ms        hello period per port, 10-60000 (default 1000)
   ethertype                DMPD EtherType (default 0x88b5)
   filter_other_clusters    drop other clusters' frames in XDP (default true)

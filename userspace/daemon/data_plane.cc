@@ -111,6 +111,8 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
   eo.ethertype = config.ethertype;
   eo.max_pipes = config.max_pipes;
   eo.first_epoch = first_pipe_epoch;
+  eo.yield_window_frames = config.pipe_yield_window;
+  eo.yield_window_bytes = uint64_t{config.pipe_yield_window} * 1024;
   auto engine = pipe::PipeEngine::Create(eo, *data_ports_, [this](uint32_t slot) {
     const int fd = app_doorbells_[slot].load(std::memory_order_acquire);
     if (fd >= 0) Signal(fd);  // only when the application sleeps: not per message
