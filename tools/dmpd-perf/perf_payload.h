@@ -2,19 +2,22 @@
 // What dmpd-perf puts in a message so that the receiver can tell, for each one, its place in
 // the run and whether it arrived intact. Bytes are little-endian whatever the host.
 //
-//   size >= 16:  [0,8) sequence  [8,16) checksum  [16,size) filler
-//   8..15:       [0,8) sequence  [8,size) the checksum's low bytes
-//   1..7:        the sequence's low `size` bytes (no checksum: unwrapped by the receiver
+//   size >= 16:  [0,8) sequence  [8,16) check word  [16,size) filler
+//   8..15:       [0,8) sequence  [8,size) the check word's low bytes
+//   1..7:        the sequence's low `size` bytes (no check: unwrapped by the receiver
 //                against the highest sequence seen, see UnwrapSequence)
 //
-// The filler is a function of the sequence (word i = Mix(seq) + i × golden ratio), so a
-// message moved or duplicated into another's place fails its checksum. The checksum is
-// FNV-1a applied to 64-bit words (not bytes: 8× faster, and dmpd-perf must not be what
-// limits the rate) over the sequence and the filler, the tail byte by byte, then mixed
-// (splitmix64's finaliser) so that every bit of the result depends on every input bit.
+// Everything after the sequence is a function of it: the check word is Mix(sequence), the
+// filler's word i is Mix(sequence) + (i + 1) × the golden ratio. The receiver regenerates
+// what the message must hold and compares, so any changed bit is caught exactly, and a
+// message moved or duplicated into another's place fails too (its filler belongs to another
+// sequence). A comparison has no chain of multiplies (a checksum over 1 KiB had one of 128,
+// and dmpd-perf must not be what limits the rate): encoding and checking are a few loads
+// and stores a word.
 #ifndef DMPD_TOOLS_DMPD_PERF_PERF_PAYLOAD_H_
 #define DMPD_TOOLS_DMPD_PERF_PERF_PAYLOAD_H_
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -37,6 +40,16 @@ inline uint64_t LoadLe(const std::byte* p, size_t n = 8) {
 inline void StoreLe(std::byte* p, uint64_t v, size_t n = 8) {
   for (size_t i = 0; i < n; ++i) p[i] = std::byte(v >> (8 * i));
 }
+// A whole word: one load or store on a little-endian host.
+inline uint64_t LoadWord(const std::byte* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return std::endian::native == std::endian::little ? v : __builtin_bswap64(v);
+}
+inline void StoreWord(std::byte* p, uint64_t v) {
+  if constexpr (std::endian::native != std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+}
 
 inline uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
   x += 0x9e3779b97f4a7c15ull;
@@ -45,18 +58,10 @@ inline uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
   return x ^ (x >> 31);
 }
 
-inline constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
-inline constexpr uint64_t kFnvPrime = 0x100000001b3ull;
+inline constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ull;
 
-// Checksum of the sequence and of bytes [16, size).
-inline uint64_t Checksum(uint64_t seq, std::span<const std::byte> filler) {
-  uint64_t h = (kFnvOffset ^ seq) * kFnvPrime;
-  size_t i = 0;
-  for (; i + 8 <= filler.size(); i += 8) h = (h ^ LoadLe(filler.data() + i)) * kFnvPrime;
-  for (; i < filler.size(); ++i) h = (h ^ uint64_t(filler[i])) * kFnvPrime;
-  // A multiply carries upwards only: without this mix, the checksum's low bytes (all that
-  // fits in a 9..15-byte message) would not depend on the sequence's high bytes.
-  return Mix(h);
+inline uint64_t LowBytes(uint64_t v, size_t n) {  // n < 8
+  return v & ((uint64_t{1} << (8 * n)) - 1);
 }
 
 inline void EncodePayload(uint64_t seq, std::span<std::byte> out) {
@@ -65,22 +70,23 @@ inline void EncodePayload(uint64_t seq, std::span<std::byte> out) {
     StoreLe(out.data(), seq, size);
     return;
   }
-  StoreLe(out.data(), seq);
-  if (size > kFullHeader) {
-    const uint64_t base = Mix(seq);
-    size_t i = kFullHeader, w = 0;
-    for (; i + 8 <= size; i += 8, ++w) StoreLe(out.data() + i, base + w * 0x9e3779b97f4a7c15ull);
-    if (i < size) StoreLe(out.data() + i, base + w * 0x9e3779b97f4a7c15ull, size - i);
+  StoreWord(out.data(), seq);
+  const uint64_t check = Mix(seq);
+  if (size < kFullHeader) {
+    StoreLe(out.data() + 8, check, size - 8);
+    return;
   }
-  const uint64_t sum =
-      Checksum(seq, size > kFullHeader ? out.subspan(kFullHeader) : std::span<std::byte>());
-  StoreLe(out.data() + 8, sum, (size < kFullHeader ? size : kFullHeader) - 8);
+  StoreWord(out.data() + 8, check);
+  uint64_t word = check;
+  size_t i = kFullHeader;
+  for (; i + 8 <= size; i += 8) StoreWord(out.data() + i, word += kGolden);
+  if (i < size) StoreLe(out.data() + i, word + kGolden, size - i);
 }
 
 struct DecodedPayload {
   uint64_t sequence = 0;  // whole, or the low `sequence_bits` bits
   unsigned sequence_bits = 64;
-  bool intact = true;  // checksum matches (always true below 8 bytes: nothing to check)
+  bool intact = true;  // what follows the sequence matches it (always true below 8 bytes)
 };
 
 inline DecodedPayload DecodePayload(std::span<const std::byte> in) {
@@ -91,13 +97,19 @@ inline DecodedPayload DecodePayload(std::span<const std::byte> in) {
     d.sequence_bits = unsigned(8 * size);
     return d;
   }
-  d.sequence = LoadLe(in.data());
-  const size_t sum_bytes = (size < kFullHeader ? size : kFullHeader) - 8;
-  const uint64_t want = LoadLe(in.data() + 8, sum_bytes);
-  uint64_t got = Checksum(
-      d.sequence, size > kFullHeader ? in.subspan(kFullHeader) : std::span<const std::byte>());
-  if (sum_bytes < 8) got &= (uint64_t{1} << (8 * sum_bytes)) - 1;
-  d.intact = got == want;
+  d.sequence = LoadWord(in.data());
+  const uint64_t check = Mix(d.sequence);
+  if (size < kFullHeader) {
+    d.intact = LoadLe(in.data() + 8, size - 8) == LowBytes(check, size - 8);
+    return d;
+  }
+  // Differences are OR-ed, not tested word by word: the loop has no branch to predict.
+  uint64_t diff = LoadWord(in.data() + 8) ^ check;
+  uint64_t word = check;
+  size_t i = kFullHeader;
+  for (; i + 8 <= size; i += 8) diff |= LoadWord(in.data() + i) ^ (word += kGolden);
+  if (i < size) diff |= LoadLe(in.data() + i, size - i) ^ LowBytes(word + kGolden, size - i);
+  d.intact = diff == 0;
   return d;
 }
 

@@ -21,19 +21,52 @@ TEST(PerfPayload, EverySizeRoundTrips) {
   }
 }
 
-TEST(PerfPayload, AFlippedBitIsCaughtFromNineBytes) {
-  for (size_t size : {9u, 15u, 16u, 17u, 64u, 1000u, 65536u}) {
-    std::vector<std::byte> b(size);
-    EncodePayload(42, b);
-    for (size_t bit = 0; bit < size * 8; bit += (size > 100 ? 97 : 1)) {
-      if (bit / 8 >= 8 && bit / 8 < 16) continue;  // the checksum itself: caught too, below
-      b[bit / 8] ^= std::byte(1u << (bit % 8));
-      EXPECT_FALSE(DecodePayload(b).intact) << size << " bit " << bit;
-      b[bit / 8] ^= std::byte(1u << (bit % 8));
-    }
-    b[8] ^= std::byte{1};
-    EXPECT_FALSE(DecodePayload(b).intact);
+// Flips every bit of a message of `size` bytes in turn; how many went unnoticed.
+size_t MissedFlips(size_t size, uint64_t seq, size_t first_bit, size_t end_bit,
+                   size_t step = 1) {
+  std::vector<std::byte> b(size);
+  EncodePayload(seq, b);
+  EXPECT_TRUE(DecodePayload(b).intact);
+  size_t missed = 0;
+  for (size_t bit = first_bit; bit < end_bit; bit += step) {
+    b[bit / 8] ^= std::byte(1u << (bit % 8));
+    missed += DecodePayload(b).intact;
+    b[bit / 8] ^= std::byte(1u << (bit % 8));
   }
+  return missed;
+}
+
+// From 16 bytes every changed bit is caught, by construction: the check word and the filler
+// are compared with what the sequence makes, and Mix is a bijection, so a changed sequence
+// changes the check word.
+TEST(PerfPayload, EveryFlippedBitIsCaughtFromSixteenBytes) {
+  for (size_t size : {16u, 17u, 23u, 64u, 1000u, 1024u, 65536u}) {
+    for (uint64_t seq : {0ull, 42ull, 0xfedcba9876543210ull}) {
+      const size_t step = size > 2000 ? 97 : 1;  // the largest: a sample of its bits
+      EXPECT_EQ(MissedFlips(size, seq, 0, size * 8, step), 0u) << size << " seq " << seq;
+    }
+  }
+}
+
+// 9..15 bytes keep 1..7 bytes of the check word: a flip in them is always caught, one in the
+// sequence unless those low bytes collide (1 in 2^(8 x (size - 8))).
+TEST(PerfPayload, ShortMessagesCatchFlipsAsFarAsTheirCheckBytesGo) {
+  for (size_t size = 9; size < 16; ++size) {
+    for (uint64_t seq : {0ull, 42ull, 0xfedcba9876543210ull}) {
+      EXPECT_EQ(MissedFlips(size, seq, 64, size * 8), 0u) << size;
+      EXPECT_LE(MissedFlips(size, seq, 0, 64), size == 9 ? 2u : 0u) << size << " seq " << seq;
+    }
+  }
+}
+
+TEST(PerfPayload, TheLayoutIsLittleEndianSequenceThenItsCheckWord) {
+  std::vector<std::byte> b(32);
+  EncodePayload(0x0102030405060708ull, b);
+  EXPECT_EQ(b[0], std::byte{0x08});
+  EXPECT_EQ(b[7], std::byte{0x01});
+  EXPECT_EQ(LoadLe(b.data() + 8), Mix(0x0102030405060708ull));
+  EXPECT_EQ(LoadLe(b.data() + 16), Mix(0x0102030405060708ull) + kGolden);
+  EXPECT_EQ(LoadLe(b.data() + 24), Mix(0x0102030405060708ull) + 2 * kGolden);
 }
 
 TEST(PerfPayload, AnotherMessagesBodyFails) {
