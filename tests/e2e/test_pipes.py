@@ -7,7 +7,7 @@
    the sender keeps at most a window of frames in flight (flow control, docs/pipes.md), so
    a receiver that falls behind slows the sender down instead of losing.
 2. Sizes from 1 B to 64 KiB (one frame, just over one, many pieces) arrive intact: the
-   receiver checks every payload's checksum.
+   receiver checks every payload against what its sequence and size make.
 3. k = 2 copies while a cable of the sender is pulled and plugged back mid-run: nothing
    lost, nothing delivered twice; the daemons count the degraded sends and the extra
    copies they dropped.

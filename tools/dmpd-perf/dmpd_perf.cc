@@ -4,7 +4,7 @@
 //   dmpd-perf send --node N --pipe P [--count N] [--size B] [--copies K] [--rate MSGS]
 //                  [--priority X] [--json]
 //   dmpd-perf ping --node N --pipe P [--count N] [--size B] [--json]
-// Every message carries its sequence and a checksum (perf_payload.h): the receiver says
+// Every message carries its sequence and a check word (perf_payload.h): the receiver says
 // exactly what was lost, duplicated, reordered or corrupted. `recv` also answers pings.
 // docs/pipes.md, "dmpd-perf", describes the options, the message types and the output.
 #include <time.h>
@@ -43,7 +43,7 @@ using namespace std::chrono_literals;
 constexpr size_t kBatch = 16;
 constexpr int kEndCopies = 3;  // the end marker, sent this many times (one may be lost)
 constexpr int kLocalPipeTries = 64;
-constexpr uint64_t kPaceSleepMinNs = 20'000;  // shorter gaps to a paced message: yield
+constexpr uint64_t kPaceSleepMinNs = 20'000;  // the last of a gap to a paced message: yield
 constexpr uint64_t kMaxTrackedSequence = uint64_t{1} << 31;  // 256 MiB of bitmap
 
 uint64_t NowNs() {
@@ -488,7 +488,7 @@ int Send(const Args& a) {
       if (allowed <= next) {
         const uint64_t due = start + uint64_t(double(next) * 1e9 / double(a.rate));
         if (due > now + kPaceSleepMinNs) {
-          const uint64_t wait = due - now;
+          const uint64_t wait = due - now - kPaceSleepMinNs;  // the rest: yields
           timespec ts{.tv_sec = time_t(wait / 1'000'000'000u),
                       .tv_nsec = long(wait % 1'000'000'000u)};
           nanosleep(&ts, nullptr);

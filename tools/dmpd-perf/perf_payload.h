@@ -7,9 +7,10 @@
 //   1..7:        the sequence's low `size` bytes (no check: unwrapped by the receiver
 //                against the highest sequence seen, see UnwrapSequence)
 //
-// Everything after the sequence is a function of it: the check word is Mix(sequence), the
-// filler's word i is Mix(sequence) + (i + 1) × the golden ratio. The receiver regenerates
-// what the message must hold and compares, so any changed bit is caught exactly, and a
+// Everything after the sequence is a function of it and of the message's size: the check
+// word is CheckWord(sequence, size), the filler's word i that + (i + 1) × the golden ratio.
+// The receiver regenerates what the message must hold and compares, so any changed bit is
+// caught exactly, a message cut short or grown fails (its size makes other words), and a
 // message moved or duplicated into another's place fails too (its filler belongs to another
 // sequence). A comparison has no chain of multiplies (a checksum over 1 KiB had one of 128,
 // and dmpd-perf must not be what limits the rate): encoding and checking are a few loads
@@ -60,6 +61,9 @@ inline uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
 
 inline constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ull;
 
+// A bijection of the sequence for each size (sizes fit in the top 17 bits: at most 64 KiB).
+inline uint64_t CheckWord(uint64_t seq, size_t size) { return Mix(seq ^ (uint64_t(size) << 47)); }
+
 inline uint64_t LowBytes(uint64_t v, size_t n) {  // n < 8
   return v & ((uint64_t{1} << (8 * n)) - 1);
 }
@@ -71,7 +75,7 @@ inline void EncodePayload(uint64_t seq, std::span<std::byte> out) {
     return;
   }
   StoreWord(out.data(), seq);
-  const uint64_t check = Mix(seq);
+  const uint64_t check = CheckWord(seq, size);
   if (size < kFullHeader) {
     StoreLe(out.data() + 8, check, size - 8);
     return;
@@ -98,7 +102,7 @@ inline DecodedPayload DecodePayload(std::span<const std::byte> in) {
     return d;
   }
   d.sequence = LoadWord(in.data());
-  const uint64_t check = Mix(d.sequence);
+  const uint64_t check = CheckWord(d.sequence, size);
   if (size < kFullHeader) {
     d.intact = LoadLe(in.data() + 8, size - 8) == LowBytes(check, size - 8);
     return d;

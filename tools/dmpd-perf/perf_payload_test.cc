@@ -64,9 +64,26 @@ TEST(PerfPayload, TheLayoutIsLittleEndianSequenceThenItsCheckWord) {
   EncodePayload(0x0102030405060708ull, b);
   EXPECT_EQ(b[0], std::byte{0x08});
   EXPECT_EQ(b[7], std::byte{0x01});
-  EXPECT_EQ(LoadLe(b.data() + 8), Mix(0x0102030405060708ull));
-  EXPECT_EQ(LoadLe(b.data() + 16), Mix(0x0102030405060708ull) + kGolden);
-  EXPECT_EQ(LoadLe(b.data() + 24), Mix(0x0102030405060708ull) + 2 * kGolden);
+  const uint64_t check = CheckWord(0x0102030405060708ull, 32);
+  EXPECT_EQ(LoadLe(b.data() + 8), check);
+  EXPECT_EQ(LoadLe(b.data() + 16), check + kGolden);
+  EXPECT_EQ(LoadLe(b.data() + 24), check + 2 * kGolden);
+}
+
+// A message cut short (a lost last segment, a wrong record length) or grown is not the
+// message of that size: its check word and filler are made with its size.
+TEST(PerfPayload, AMessageCutShortOrGrownFails) {
+  for (size_t size : {9u, 16u, 17u, 100u, 1024u, 1500u, 65536u}) {
+    std::vector<std::byte> b(size + 64);
+    EncodePayload(7, std::span(b).first(size));
+    ASSERT_TRUE(DecodePayload(std::span(b).first(size)).intact);
+    for (size_t cut : {1u, 7u, 8u, 64u}) {
+      if (size > cut + 8) {  // 8 bytes and fewer carry no check
+        EXPECT_FALSE(DecodePayload(std::span(b).first(size - cut)).intact) << size << " - " << cut;
+      }
+      EXPECT_FALSE(DecodePayload(std::span(b).first(size + cut)).intact) << size << " + " << cut;
+    }
+  }
 }
 
 TEST(PerfPayload, AnotherMessagesBodyFails) {

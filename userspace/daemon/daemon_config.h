@@ -30,8 +30,9 @@ struct DaemonConfig {
   std::string pipe_group = "dmpd";
   uint32_t max_pipes = 64;
   uint32_t pipe_memory_mb = 256;  // shared ring memory over all pipes
-  // Frames a lower-priority pipe keeps in flight to a node while a higher one sends (and
-  // 1 KiB of payload per frame); 0: no yielding. pipe::EngineOptions::yield_window_*.
+  // Frames a lower-priority pipe keeps in flight to a node while a higher one sends, and
+  // 1 KiB of DMPD payload per frame (messages and their 16 B data headers: at 4, three
+  // frames of 1 KiB messages); 0: no yielding. pipe::EngineOptions::yield_window_*.
   uint32_t pipe_yield_window = 4;
   uint32_t hello_interval_ms = 1000;
   uint16_t ethertype = 0x88B5;
