@@ -326,6 +326,36 @@ TEST(PipeEngineFlowControl, ALowerPriorityKeepsLittleInFlightWhileAHigherOneSend
   EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 0u);
 }
 
+// The yield window's bytes are DMPD payload, data headers included: 4 KiB holds three
+// frames of 1 KiB messages, not four (docs/pipes.md 5).
+TEST(PipeEngineFlowControl, TheYieldWindowsBytesCountTheDataHeaders) {
+  Node n1(1, 2), n2(2, 2);
+  n1.RouteTo(n2);
+  n2.RouteTo(n1);
+  AppPipe bulk, urgent, sink;
+  n1.Open(0, 10, bulk, 1, 0, /*priority=*/0);
+  n1.Open(1, 11, urgent, 1, 0, /*priority=*/7);
+  n2.Open(0, 20, sink);
+  const EngineOptions o;
+  ASSERT_EQ(o.yield_window_bytes, 4096u);
+  ASSERT_EQ(urgent.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(bulk.tx->TryPush(To(2, 20), Bytes(1024, 2)), PushStatus::kOk);
+  }
+  auto poll_all = [&] {
+    uint32_t sent = 0;
+    for (uint32_t n; (n = n1.engine->PollTx(n1.now)) > 0;) sent += n;
+    return sent;
+  };
+  EXPECT_EQ(poll_all(), 4u) << "the urgent message and three bulk ones (the frame limit)";
+  Carry(n1, n2);
+  n2.now += 2 * o.credit_every_ns;
+  n2.engine->PollTx(n2.now);
+  Carry(n2, n1);
+  n1.now += 1'000'000;  // still within yield_active_ns of the urgent message
+  EXPECT_EQ(poll_all(), 3u) << "bulk alone: 3 x (1024 + 16) B fit in 4 KiB, a fourth not";
+}
+
 TEST(PipeEngineFlowControl, CreditsComeOnlyForNodesWithARoute) {
   Node n1(1, 2), n2(2, 2);
   n1.RouteTo(n2);  // n2 has no route back: it cannot credit, and keeps no peer for n1

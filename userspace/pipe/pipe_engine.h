@@ -72,13 +72,12 @@ struct EngineOptions {
   // Priority in the network's queues, not only in ours: while a pipe of higher priority
   // has sent within yield_active_ns, a pipe keeps at most this much in flight to a node, so
   // that the frames ahead of the higher one's in the ports' rings and the receiver's stay
-  // few (strict priority only orders what is still in the rings). In flight counts every
-  // frame to that node, and bytes are DMPD payload (message and data headers: 4 KiB holds
-  // three frames of 1 KiB messages). 0: off. Small on
-  // purpose: a lower pipe then sends a window per credit (credit_every_ns while it
-  // yields), which also leaves the node's cores to the higher one. A priority-7 ping's p99
-  // beside a bulk pipe, over its p99 alone: 128 frames / 64 KiB 3-9x, 8 / 8 KiB 1.1-1.3x,
-  // 4 / 4 KiB 0.9-1.2x (docs/pipes.md 5).
+  // few (strict priority only orders what is still in the rings); 0: off. In flight counts
+  // every frame to that node, and bytes are DMPD payload (message and data headers: 4 KiB
+  // holds three frames of 1 KiB messages). Small on purpose: a lower pipe then sends a
+  // window per credit (credit_every_ns while it yields), which also leaves the node's cores
+  // to the higher one. A priority-7 ping's p99 beside a bulk pipe, over its p99 alone:
+  // 128 frames / 64 KiB 3-9x, 8 / 8 KiB 1.1-1.3x, 4 / 4 KiB 0.9-1.2x (docs/pipes.md 5).
   uint32_t yield_window_frames = 4;
   uint64_t yield_window_bytes = 4 * 1024;
   uint64_t yield_active_ns = 100'000'000;
