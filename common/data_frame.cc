@@ -52,6 +52,38 @@ absl::StatusOr<DataFrameView> ReadDataPayload(std::span<const uint8_t> in) {
   return v;
 }
 
+absl::StatusOr<size_t> WriteCreditEntries(std::span<const CreditEntry> entries,
+                                          std::span<uint8_t> out) {
+  if (entries.empty() || entries.size() > kMaxCreditEntries) {
+    return absl::InvalidArgumentError("a credit carries 1 to 64 entries");
+  }
+  if (out.size() < entries.size() * kCreditEntryLen) {
+    return absl::ResourceExhaustedError("buffer too small for the credit");
+  }
+  uint8_t* p = out.data();
+  for (const CreditEntry& e : entries) {
+    StoreBe16(p, e.sender_port);
+    std::copy(e.receiver_mac.begin(), e.receiver_mac.end(), p + 2);
+    StoreBe32(p + 8, e.sequence);
+    p += kCreditEntryLen;
+  }
+  return entries.size() * kCreditEntryLen;
+}
+
+absl::StatusOr<size_t> ReadCreditEntries(std::span<const uint8_t> in, std::span<CreditEntry> out) {
+  if (in.empty()) return DecodeFailure(DecodeError::kFieldTooShort);
+  if (in.size() % kCreditEntryLen != 0) return DecodeFailure(DecodeError::kBadPayload);
+  const size_t n = in.size() / kCreditEntryLen;
+  if (n > kMaxCreditEntries || n > out.size()) return DecodeFailure(DecodeError::kTooMany);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* p = in.data() + i * kCreditEntryLen;
+    out[i].sender_port = LoadBe16(p);
+    std::copy(p + 2, p + 8, out[i].receiver_mac.begin());
+    out[i].sequence = LoadBe32(p + 8);
+  }
+  return n;
+}
+
 absl::Status EncodeBody(const DataMessage& m, std::vector<uint8_t>* out) {
   const size_t at = out->size();
   out->resize(at + kDataHeaderLen + m.payload.size());

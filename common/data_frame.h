@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/dmpd_wire.h"
+#include "common/mac_address.h"
 
 namespace dmpd {
 
@@ -42,6 +43,24 @@ absl::StatusOr<size_t> WriteDataPayload(const DataHeader& h, std::span<const uin
 // Reads a data frame's payload (what follows the DMPD header). A header longer than 16
 // bytes (a newer sender's) is skipped over; a shorter one, or one past the end, is rejected.
 absl::StatusOr<DataFrameView> ReadDataPayload(std::span<const uint8_t> in);
+
+// A CREDIT frame's payload (DMPD_DATA_F_CREDIT): the last frame the receiver took off
+// each path from the sender (struct dmpd_credit_entry).
+struct CreditEntry {
+  uint16_t sender_port = 0;
+  MacAddress receiver_mac{};
+  uint32_t sequence = 0;
+  friend bool operator==(const CreditEntry&, const CreditEntry&) = default;
+};
+inline constexpr size_t kCreditEntryLen = sizeof(dmpd_credit_entry);
+inline constexpr size_t kMaxCreditEntries = DMPD_CREDIT_MAX_ENTRIES;
+
+// Writes `entries` (1 .. kMaxCreditEntries) into `out`; returns the bytes written.
+absl::StatusOr<size_t> WriteCreditEntries(std::span<const CreditEntry> entries,
+                                          std::span<uint8_t> out);
+// Reads a CREDIT frame's payload into `out` (room for kMaxCreditEntries); returns how many.
+// Rejected: no entry, more than kMaxCreditEntries, a length that is not whole entries.
+absl::StatusOr<size_t> ReadCreditEntries(std::span<const uint8_t> in, std::span<CreditEntry> out);
 
 struct DataMessage {
   static constexpr uint8_t kKind = DMPD_KIND_DATA;

@@ -108,9 +108,20 @@ DMPD_SHARED_ASSERT(sizeof(struct dmpd_data_hdr) == 16, "dmpd_data_hdr layout");
 #define DMPD_DATA_F_SEGMENT 0x02    /* after this header a struct dmpd_segment_hdr: one piece of a
                                      * message larger than a frame (message_id numbers the
                                      * sender node's segmented messages) */
-#define DMPD_DATA_F_CREDIT 0x04     /* flow control: no message; the payload is two u64 (BE):
-                                     * the data frames, and their payload bytes, the sender
-                                     * (src_node) has received from dst_node so far */
+#define DMPD_DATA_F_CREDIT 0x04     /* flow control: no message; the payload is 1 ..
+                                     * DMPD_CREDIT_MAX_ENTRIES struct dmpd_credit_entry */
+
+/* One path of a CREDIT frame: the receiver (src_node) took off the wire, among the data
+ * frames dst_node sent from its port sender_port to the receiver's port receiver_mac, the
+ * one with this DMPD header sequence last. One path delivers in order, so every earlier
+ * frame on it has arrived or is lost: the sender no longer counts them in flight. */
+struct dmpd_credit_entry {
+	__be16 sender_port;
+	__u8 receiver_mac[6];
+	__be32 sequence;
+};
+DMPD_SHARED_ASSERT(sizeof(struct dmpd_credit_entry) == 12, "dmpd_credit_entry layout");
+#define DMPD_CREDIT_MAX_ENTRIES 64
 
 /* Every control payload is a sequence of TLVs (common/tlv_types.h has the registry). */
 struct dmpd_tlv_hdr {

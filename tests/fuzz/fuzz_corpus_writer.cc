@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "common/data_frame.h"
 #include "common/frame_kind.h"
 #include "common/frame_writer.h"
 #include "common/protocol_samples.h"
@@ -88,6 +89,15 @@ int main(int argc, char** argv) {
     AppendPiece(&pieces, piece);
   }
   Put(root / "frame", "segmented_view", view);
+  // A CREDIT payload: one path, and two.
+  const std::vector<dmpd::CreditEntry> credit = {
+      {.sender_port = 0, .receiver_mac = {2, 0, 0, 0, 2, 0}, .sequence = 4096},
+      {.sender_port = 1, .receiver_mac = {2, 0, 0, 0, 2, 1}, .sequence = 0xFFFFFFF0}};
+  for (size_t n = 1; n <= credit.size(); ++n) {
+    Bytes b(n * dmpd::kCreditEntryLen);
+    (void)dmpd::WriteCreditEntries(std::span(credit).first(n), b);
+    Put(root / "credit", "paths" + std::to_string(n), b);
+  }
   Put(root / "reassembler", "segmented_view", pieces);
   return 0;
 }
