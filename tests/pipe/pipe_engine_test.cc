@@ -23,17 +23,25 @@ using test_support::MemoryPorts;
 using test_support::To;
 using Node = test_support::EngineNode<MemoryPorts>;
 
-// Moves every frame node `a` sent into node `b`; returns how many.
-size_t Carry(Node& a, Node& b) {
+// Moves every frame node `a` sent into node `b`, on the port its destination MAC names
+// (MemoryPorts: the MAC's last byte), unless `lose(frame index, a's port)`; returns how
+// many arrived.
+template <typename Lose>
+size_t CarryUnless(Node& a, Node& b, Lose lose) {
   size_t n = 0;
-  for (; !a.ports.sent().empty(); a.ports.sent().pop_front(), ++n) {
+  for (size_t i = 0; !a.ports.sent().empty(); a.ports.sent().pop_front(), ++i) {
     const auto& s = a.ports.sent().front();
+    if (lose(i, s.port)) continue;
     const std::optional<DecodedFrame> f =
         ParseFrameHeader(std::span(s.frame).subspan(kEthHeaderLen), nullptr);
     EXPECT_TRUE(f.has_value());
-    if (f) b.engine->OnDataFrame(s.port, f->header, f->payload, b.now);
+    if (f) b.engine->OnDataFrame(s.frame[5], f->header, f->payload, b.now);
+    ++n;
   }
   return n;
+}
+size_t Carry(Node& a, Node& b) {
+  return CarryUnless(a, b, [](size_t, size_t) { return false; });
 }
 
 std::vector<std::byte> Bytes(size_t n, uint8_t seed) {
@@ -250,20 +258,136 @@ TEST(PipeEngineFlowControl, TheWindowHoldsASenderUntilTheReceiverCredits) {
   EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 0u);
 }
 
-TEST(PipeEngineFlowControl, NoCreditForTheTimeoutWritesTheWindowOff) {
-  Node n1(1, 2, /*window_frames=*/4), n2(2, 2, 4);
-  n1.RouteTo(n2);
+// Node 1 with a window of 4 frames has 10 messages for node 2 and has sent the first 4.
+class FourFrameWindow : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    n1.RouteTo(n2);
+    n1.Open(0, 10, a);
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+    }
+    n1.engine->PollTx(n1.now);
+    ASSERT_EQ(n1.ports.sent().size(), 4u);
+  }
+  Node n1{1, 2, /*window_frames=*/4}, n2{2, 2, 4};
   AppPipe a;
-  n1.Open(0, 10, a);
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
-  n1.engine->PollTx(n1.now);
-  EXPECT_EQ(n1.ports.sent().size(), 4u);
+};
+
+TEST_F(FourFrameWindow, NoCreditForTheTimeoutWritesTheWindowOff) {
   n1.ports.sent().clear();  // lost on the wire: no credit will come
   n1.engine->PollTx(n1.now + 1'000'000);
   EXPECT_TRUE(n1.ports.sent().empty());
   n1.engine->PollTx(n1.now + 25'000'000);  // past the 20 ms timeout
   EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 1u);
   EXPECT_EQ(n1.ports.sent().size(), 4u);
+}
+
+// REL-2 under loss: frames lost among delivered ones are settled by the next credit (it
+// names the last frame that arrived on their path), so the window keeps its size. With
+// cumulative counts they stayed in flight until a 20 ms timeout, every few windows.
+TEST(PipeEngineFlowControl, FramesLostAmongDeliveredOnesLeaveTheWindowAtTheNextCredit) {
+  Node n1(1, 2, /*window_frames=*/16), n2(2, 2, 16);
+  n1.RouteTo(n2);
+  n2.RouteTo(n1);
+  AppPipe a, b;
+  n1.Open(0, 10, a);
+  n2.Open(0, 20, b);
+  constexpr int kRounds = 50;  // of 1 ms, each a credit
+  size_t carried = 0, delivered = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    while (a.tx->TryPush(To(2, 20), Bytes(64, 1)) == PushStatus::kOk) {
+    }
+    n1.now += 1'000'000;
+    n2.now += 1'000'000;
+    while (n1.engine->PollTx(n1.now) > 0) {
+    }
+    carried += CarryUnless(n1, n2, [](size_t i, size_t) { return i % 4 == 3; });  // a quarter
+    n2.engine->PollTx(n2.now);
+    Carry(n2, n1);
+    delivered += Drain(b).size();
+  }
+  const uint64_t sent = n1.engine->slot_counters(0).sent_frames.Get();
+  EXPECT_GE(sent, kRounds * 15u) << "a window (16) a round, but for the one lost last";
+  EXPECT_GE(carried, kRounds * 11u);
+  EXPECT_EQ(delivered, carried);
+  EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 0u);
+  EXPECT_EQ(n1.engine->counters().frames_written_off.Get(), 0u);
+}
+
+// A path that died while our port stays up (the far end's link down, not yet out of the
+// route): its frames are never settled. Once frames sent 5 ms after them on the other path
+// are, they are written off, so the pipe on the live path never waits for the 20 ms
+// timeout, whatever share of the window the dead one took.
+TEST(PipeEngineFlowControl, APipeOnALivePathKeepsDeliveringBesideADeadPath) {
+  Node n1(1, 2, /*window_frames=*/128), n2(2, 2, 128);
+  n1.RouteTo(n2);
+  n2.RouteTo(n1);
+  AppPipe live, dead, sink;
+  n2.Open(0, 20, sink);
+  // Two pipes that the hash puts on different ports; port 1's frames are lost.
+  auto port_of = [&](uint16_t pipe, AppPipe& app) {
+    n1.Open(1, pipe, app);
+    EXPECT_EQ(app.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+    n1.engine->PollTx(n1.now);
+    const size_t port = n1.ports.sent().back().port;
+    Carry(n1, n2);
+    Drain(sink);
+    EngineCommand close;
+    close.op = EngineCommand::Op::kClose;
+    close.slot = 1;
+    n1.engine->Apply(close, n1.now);
+    return port;
+  };
+  uint16_t live_pipe = 10, dead_pipe = 11;
+  while (port_of(live_pipe, live) != 0) ++live_pipe;
+  dead_pipe = live_pipe + 1;
+  while (port_of(dead_pipe, dead) != 1) ++dead_pipe;
+  n1.Open(0, live_pipe, live);
+  n1.Open(1, dead_pipe, dead);
+  std::vector<size_t> live_per_round;
+  int first_write_off = -1;
+  for (int round = 0; round < 100; ++round) {
+    for (AppPipe* app : {&live, &dead}) {
+      while (app->tx->TryPush(To(2, 20), Bytes(64, 1)) == PushStatus::kOk) {
+      }
+    }
+    n1.now += 1'000'000;
+    n2.now += 1'000'000;
+    while (n1.engine->PollTx(n1.now) > 0) {
+    }
+    CarryUnless(n1, n2, [](size_t, size_t port) { return port == 1; });
+    n2.engine->PollTx(n2.now);
+    Carry(n2, n1);
+    size_t live_got = 0;
+    for (const Got& g : Drain(sink)) live_got += g.meta.pipe == live_pipe ? 1 : 0;
+    live_per_round.push_back(live_got);
+    if (first_write_off < 0 && n1.engine->counters().frames_written_off.Get() > 0) {
+      first_write_off = round;
+    }
+  }
+  // Past the start, every 7 rounds (the 5 ms and a credit) the live pipe delivers.
+  for (size_t r = 10; r + 7 <= live_per_round.size(); ++r) {
+    size_t got = 0;
+    for (size_t i = r; i < r + 7; ++i) got += live_per_round[i];
+    EXPECT_GT(got, 0u) << "the live pipe waited from round " << r;
+  }
+  EXPECT_GE(first_write_off, 0);
+  EXPECT_LE(first_write_off, 8) << "overtaken after 5 ms, not the 20 ms timeout";
+  EXPECT_GT(n1.engine->slot_counters(1).sent_messages.Get(), 0u) << "the dead pipe sent too";
+}
+
+// Our port going down loses what it held: written off at once, and the pipe moves on to
+// the other port without waiting for a credit or the timeout.
+TEST_F(FourFrameWindow, APortGoingDownWritesOffItsFramesAtOnce) {
+  const size_t port = n1.ports.sent().front().port;
+  n1.ports.sent().clear();
+  n1.ports.set_up(port, false);
+  n1.engine->PollTx(n1.now);
+  EXPECT_EQ(n1.engine->counters().frames_written_off.Get(), 4u);
+  EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 0u);
+  ASSERT_EQ(n1.ports.sent().size(), 4u);
+  EXPECT_NE(n1.ports.sent().front().port, port);
 }
 
 TEST(PipeEngineFlowControl, AMessageLargerThanTheWindowGoesAlone) {

@@ -59,6 +59,27 @@ TEST(PriorityScheduler, RoundRobinWithinAPriority) {
   EXPECT_EQ(order, (std::vector<uint32_t>{2, 0, 1, 2, 0, 1, 2, 0, 1}));
 }
 
+// A pipe that found no room goes back ahead of the others of its priority (not ahead of a
+// higher one): when room frees up, it is first, and the pipe that took the last room waits.
+TEST(PriorityScheduler, APipePutBackIsFirstOfItsPriorityNextTime) {
+  auto s = NoGuard();
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE(s.Add(i, 4).ok());
+  ASSERT_TRUE(s.Add(5, 6).ok());
+  for (uint32_t i : {0u, 1u, 2u}) s.MarkReady(i, 0);
+  EXPECT_EQ(s.Pick(0), 0u);  // took the room
+  EXPECT_EQ(s.Pick(0), 1u);  // found none
+  s.PutBack(1, 0);
+  s.PutBack(1, 0);  // idempotent
+  s.MarkReady(0, 0);
+  s.MarkReady(5, 0);
+  EXPECT_EQ(s.Pick(0), 5u) << "a higher priority still goes first";
+  EXPECT_EQ(s.Pick(0), 1u);
+  EXPECT_EQ(s.Pick(0), 2u);
+  EXPECT_EQ(s.Pick(0), 0u);
+  s.PutBack(7, 0);  // not added: ignored
+  EXPECT_EQ(s.Pick(0), PriorityScheduler::kNone);
+}
+
 // Every pipe always has work; each records the longest run of picks between becoming
 // ready and being picked. The documented bound: max_wait_picks + number of ready pipes.
 TEST(PriorityScheduler, GuardBoundsTheWaitInPicks) {

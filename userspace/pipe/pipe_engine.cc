@@ -91,9 +91,11 @@ PipeEngine::PipeEngine(const EngineOptions& options, DataPorts& ports,
                                      .max_in_flight_per_sender = 64,
                                      .timeout_ns = 2'000'000'000}),
       port_starved_(ports.port_count(), 0),
-      sequence_(ports.port_count(), 0) {
+      sequence_(ports.port_count(), 0),
+      port_up_(ports.port_count(), 0) {
   slot_of_pipe_.fill(-1);
   up_ports_.reserve(ports.port_count());
+  no_room_.reserve(options.picks_per_poll);
 }
 
 uint32_t PipeEngine::max_message() const { return MaxMessage(options_.mtu); }
@@ -191,6 +193,11 @@ void PipeEngine::Close(uint32_t slot) {
   if (s.open) {
     (void)scheduler_.Remove(slot);
     slot_of_pipe_[s.config.pipe] = -1;
+    if (s.pending) {  // no longer waits for room
+      if (auto p = peers_.find(s.pending->meta.node); p != peers_.end()) {
+        p->second.window.DoneWaiting(slot);
+      }
+    }
     s.pending.reset();
     s.tx.reset();
     s.next_tx.reset();
@@ -240,7 +247,14 @@ uint32_t PipeEngine::PollTx(uint64_t now_ns) {
   up_ports_.clear();
   for (size_t p = 0; p < ports_.port_count(); ++p) {
     port_starved_[p] = 0;
-    if (ports_.up(p)) up_ports_.push_back(p);
+    const bool up = ports_.up(p);
+    if (up) up_ports_.push_back(p);
+    if (port_up_[p] && !up) {  // what it held is lost: no credit will settle it
+      for (auto& [node, peer] : peers_) {
+        counters_.frames_written_off.Add(peer.window.WriteOffPort(static_cast<uint16_t>(p)));
+      }
+    }
+    port_up_[p] = up;
   }
   chooser_->Poll();
   RefreshYield(now_ns);
@@ -254,8 +268,14 @@ uint32_t PipeEngine::PollTx(uint64_t now_ns) {
   for (uint32_t pick = 0; pick < options_.picks_per_poll; ++pick) {
     const uint32_t slot = scheduler_.Pick(now_ns);
     if (slot == PriorityScheduler::kNone) break;
-    taken += DrainPipe(slot, now_ns);
+    const uint32_t n = DrainPipe(slot, now_ns);
+    taken += n;
+    if (n == 0 && slots_[slot].pending) no_room_.push_back(slot);
   }
+  // Pipes that found no room toward their destination keep their turn, in pick order: the
+  // next room goes to them, not again to the pipe that took the last (REL-2).
+  for (auto it = no_room_.rbegin(); it != no_room_.rend(); ++it) scheduler_.PutBack(*it, now_ns);
+  no_room_.clear();
   return taken;
 }
 
@@ -264,6 +284,9 @@ uint32_t PipeEngine::DrainPipe(uint32_t slot, uint64_t now_ns) {
   uint32_t taken = 0;
   if (s.pending) {  // the message held for credit goes first, or nothing does
     if (!SendMessage(slot, *s.pending, now_ns)) return 0;
+    if (auto p = peers_.find(s.pending->meta.node); p != peers_.end()) {
+      p->second.window.DoneWaiting(slot);  // if dropped, not sent: it waits no more
+    }
     s.pending.reset();
     ++taken;
   }
@@ -318,7 +341,7 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   h.flags = s.config.copies > 1 ? DMPD_DATA_F_MULTI_SEND : 0;
   h.epoch = s.epoch;
   const lb::BalanceKey key{h.src_node, h.dst_node, h.src_pipe, h.dst_pipe, h.type};
-  std::array<PortChoice, 4> choices;
+  std::array<PortChoice, kMaxCopies> choices;
   // The window first, for as many copies as there can be ports: the port choice counts
   // each message it is asked about as sent (the balancer's per-key traffic), so it must
   // not be asked again and again for a message that waits for credit.
@@ -332,9 +355,10 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   const bool one_frame = kFrameHeaderLen + kDataHeaderLen + m.payload.size() <= options_.mtu;
   const uint64_t per_copy = one_frame ? 1 : (m.payload.size() + chunk - 1) / chunk;
   const uint64_t header_bytes = kDataHeaderLen + (one_frame ? 0 : kSegmentHeaderLen);
-  const Volume need{expected * per_copy, expected * (m.payload.size() + per_copy * header_bytes)};
-  Peer& peer = peers_[m.meta.node];
-  if (!WindowAllows(peer, need, now_ns, Yields(s.config.priority))) return false;
+  const FlowVolume copy{per_copy, m.payload.size() + per_copy * header_bytes};
+  const FlowVolume need{expected * copy.frames, expected * copy.bytes};
+  Peer& peer = PeerFor(m.meta.node);
+  if (!WindowAllows(peer, slot, need, now_ns, Yields(s.config.priority))) return false;
   const size_t n = chooser_->Choose(key, m.payload.size(), route->second, up_ports_,
                                     s.config.copies, choices);
   if (n == 0) {
@@ -352,9 +376,10 @@ bool PipeEngine::SendMessage(uint32_t slot, const MessageView& m, uint64_t now_n
   for (size_t i = 0; i < n; ++i) {
     const size_t frames = SendCopy(choices[i], h, payload, message_id);
     s.counters.sent_frames.Add(frames);
-    if (frames > 0) {
-      peer.sent.frames += per_copy;
-      peer.sent.bytes += m.payload.size() + per_copy * header_bytes;
+    if (frames > 0 && options_.window_frames != 0) {
+      const size_t port = choices[i].port;
+      peer.window.OnSent(slot, static_cast<uint16_t>(port), choices[i].dst, sequence_[port] - 1,
+                         copy, now_ns);
     }
     sent += frames > 0 ? 1 : 0;
   }
@@ -384,50 +409,60 @@ void PipeEngine::RefreshYield(uint64_t now_ns) {
 
 // --- flow control --------------------------------------------------------------------------
 
-bool PipeEngine::WindowAllows(Peer& p, const Volume& next, uint64_t now_ns, bool yielding) {
+PipeEngine::Peer& PipeEngine::PeerFor(uint16_t node) {
+  // A window admits its frame limit of copies, or the copies of one larger message.
+  return peers_.try_emplace(node, options_.window_frames + kMaxCopies, options_.max_pipes)
+      .first->second;
+}
+
+bool PipeEngine::WindowAllows(Peer& p, uint32_t slot, const FlowVolume& next, uint64_t now_ns,
+                              bool yielding) {
   if (options_.window_frames == 0) return true;
-  auto in_flight = [&p](uint64_t Volume::*v) {
-    const uint64_t gone = p.acked.*v + p.written_off.*v;
-    return p.sent.*v > gone ? p.sent.*v - gone : 0;
+  // Yielding to a higher priority: a smaller share of the window.
+  const uint64_t max_frames = yielding ? std::min<uint64_t>(options_.yield_window_frames,
+                                                            options_.window_frames)
+                                       : options_.window_frames;
+  const uint64_t max_bytes =
+      yielding ? std::min(options_.yield_window_bytes, options_.window_bytes) : options_.window_bytes;
+  auto fits = [&] {
+    // A message larger than the whole window goes when nothing else is in flight.
+    const FlowVolume& f = p.window.in_flight();
+    return (f.frames == 0 ||
+            (f.frames + next.frames <= max_frames && f.bytes + next.bytes <= max_bytes)) &&
+           p.window.WithinShare(slot, next.frames, options_.window_frames);
   };
-  const uint64_t frames = in_flight(&Volume::frames), bytes = in_flight(&Volume::bytes);
-  // Yielding to a higher priority: a smaller share of the window. Credits keep coming for
-  // what is in flight, so this wait is no sign of loss (no stall clock).
-  if (yielding && frames > 0 &&
-      (frames + next.frames > options_.yield_window_frames ||
-       bytes + next.bytes > options_.yield_window_bytes)) {
-    counters_.yield_stalls.Add();
-    return false;
+  if (fits()) return true;
+  // Credits settle what arrived and what was lost among it; what is still unsettled after
+  // the timeout, or overtaken by later frames on other paths, went down a path that died
+  // (or the credits did): lost, not in flight.
+  const uint64_t cutoff =
+      std::max(now_ns > options_.credit_timeout_ns ? now_ns - options_.credit_timeout_ns : 0,
+               p.window.settled_sent_ns() > options_.credit_overtaken_ns
+                   ? p.window.settled_sent_ns() - options_.credit_overtaken_ns
+                   : 0);
+  if (cutoff > 0) {
+    const uint64_t lost = p.window.WriteOffSentBefore(cutoff);
+    if (lost > 0) {
+      counters_.credit_timeouts.Add();
+      counters_.frames_written_off.Add(lost);
+      if (fits()) return true;
+    }
   }
-  // A message larger than the whole window goes when nothing else is in flight.
-  if (frames == 0 || (frames + next.frames <= options_.window_frames &&
-                      bytes + next.bytes <= options_.window_bytes)) {
-    p.stalled_since_ns = 0;
-    return true;
-  }
-  if (p.stalled_since_ns == 0) {
-    p.stalled_since_ns = now_ns;
-    return false;
-  }
-  if (now_ns - p.stalled_since_ns < options_.credit_timeout_ns) return false;
-  // No credit for that long: the frames in flight, or the credits, were lost. Write the
-  // window off rather than stall the pipe for ever.
-  counters_.credit_timeouts.Add();
-  p.written_off.frames += frames;
-  p.written_off.bytes += bytes;
-  p.stalled_since_ns = 0;
-  return true;
+  p.window.Waiting(slot);
+  if (yielding) counters_.yield_stalls.Add();
+  return false;
 }
 
 void PipeEngine::FlushCredits(uint64_t now_ns) {
+  if (up_ports_.empty()) return;
+  // As many entries as one frame holds (a credit is never segmented).
+  const size_t room = (options_.mtu - kFrameHeaderLen - kDataHeaderLen) / kCreditEntryLen;
+  std::array<CreditEntry, kMaxCreditEntries> entries;
+  const std::span<CreditEntry> out(entries.data(), std::min(room, entries.size()));
   for (auto& [node, p] : peers_) {
-    if (p.received.frames == p.credited.frames) continue;
     // Every credit_every_frames, or credit_every_ns for the tail of a transfer: a sender
     // that waits has a window (1024) in flight, so the frame rule fires long before.
-    const uint64_t since = now_ns - p.credited_ns;
-    const bool due = p.received.frames - p.credited.frames >= options_.credit_every_frames ||
-                     since >= options_.credit_every_ns;
-    if (!due || up_ports_.empty()) continue;
+    if (!p.ledger.Due(now_ns, options_.credit_every_frames, options_.credit_every_ns)) continue;
     auto route = routes_.find(node);
     if (route == routes_.end() || route->second.count == 0) continue;
     // Credit only what the destination pipe has room for: a window more must fit its ring,
@@ -439,33 +474,36 @@ void PipeEngine::FlushCredits(uint64_t now_ns) {
         continue;
       }
     }
+    const size_t n = p.ledger.Entries(now_ns, options_.credit_timeout_ns, out);
+    if (n == 0) {  // deferred so long that every path went quiet: nothing left to settle
+      p.ledger.Credited(now_ns);
+      continue;
+    }
+    uint8_t payload[kMaxCreditEntries * kCreditEntryLen];
+    const absl::StatusOr<size_t> len = WriteCreditEntries(out.first(n), payload);
+    if (!len.ok()) continue;  // cannot happen: n entries fit the buffer
     DataHeader h;
     h.src_node = options_.node;
     h.dst_node = node;
     h.flags = DMPD_DATA_F_CREDIT;
-    uint8_t count[16];
-    StoreBe64(count, p.received.frames);
-    StoreBe64(count + 8, p.received.bytes);
     const PortChoice to{up_ports_[node % up_ports_.size()], route->second.macs[0]};
-    if (SendCopy(to, h, count, 0) == 0) continue;  // no buffer: the next poll
+    if (SendCopy(to, h, std::span(payload, *len), 0) == 0) continue;  // no buffer: next poll
     counters_.credits_sent.Add();
-    p.credited = p.received;
-    p.credited_ns = now_ns;
+    p.ledger.Credited(now_ns);
   }
 }
 
 void PipeEngine::OnCredit(const DataHeader& h, std::span<const uint8_t> payload) {
-  if (payload.size() < 16 || h.dst_node != options_.node) {
+  std::array<CreditEntry, kMaxCreditEntries> entries;
+  const absl::StatusOr<size_t> n = ReadCreditEntries(payload, entries);
+  if (!n.ok() || h.dst_node != options_.node) {
     counters_.bad_data.Add();
     return;
   }
   counters_.credits_received.Add();
-  Peer& p = peers_[h.src_node];
-  const Volume acked{LoadBe64(payload.data()), LoadBe64(payload.data() + 8)};
-  if (acked.frames > p.acked.frames) {  // cumulative: a late or repeated credit changes nothing
-    p.acked = acked;
-    p.stalled_since_ns = 0;
-  }
+  auto p = peers_.find(h.src_node);
+  if (p == peers_.end()) return;  // we never sent to it: nothing to settle
+  for (size_t i = 0; i < *n; ++i) p->second.window.Settle(entries[i]);
 }
 
 size_t PipeEngine::SendCopy(const PortChoice& to, const DataHeader& h,
@@ -519,7 +557,6 @@ size_t PipeEngine::SendCopy(const PortChoice& to, const DataHeader& h,
 
 void PipeEngine::OnDataFrame(size_t port, const FrameHeader& header,
                              std::span<const uint8_t> payload, uint64_t now_ns) {
-  (void)port;
   const absl::StatusOr<DataFrameView> v = ReadDataPayload(payload);
   if (!v.ok()) {
     counters_.bad_data.Add();
@@ -532,9 +569,9 @@ void PipeEngine::OnDataFrame(size_t port, const FrameHeader& header,
   // What we credit it with, whatever becomes of the frame. Only nodes we have a route to
   // (data frames are not signed: a forged src_node must not grow the table).
   if (routes_.contains(v->header.src_node)) {
-    Peer& p = peers_[v->header.src_node];
-    ++p.received.frames;
-    p.received.bytes += payload.size();
+    PeerFor(v->header.src_node)
+        .ledger.OnFrame(header.sender_port, static_cast<uint16_t>(port), ports_.mac(port),
+                        header.sequence, now_ns);
   }
   if (!(v->header.flags & DMPD_DATA_F_SEGMENT)) {
     Deliver(v->header, v->payload, now_ns);

@@ -28,6 +28,7 @@
 #include "common/mac_address.h"
 #include "common/reassembler.h"
 #include "userspace/pipe/dedup_window.h"
+#include "userspace/pipe/flow_control.h"
 #include "userspace/pipe/message_ring.h"
 #include "userspace/pipe/port_chooser.h"
 #include "userspace/pipe/priority_scheduler.h"
@@ -61,14 +62,19 @@ struct EngineOptions {
   uint32_t burst = 32;         // messages taken from one pipe per pick
   uint32_t picks_per_poll = 8;
   // Flow control between two nodes: at most this many of our data frames in flight to one
-  // node (sent, not yet credited by it); 0 turns it off. Below the receiver's socket ring
-  // (4096), so a receiving worker that falls behind holds its senders back instead of
+  // node (sent, not yet settled by its credit); 0 turns it off. Below the receiver's socket
+  // ring (4096), so a receiving worker that falls behind holds its senders back instead of
   // dropping their frames.
   uint32_t window_frames = 1024;
   uint64_t window_bytes = 256 * 1024;  // and at most this many bytes (DMPD payload)
   uint32_t credit_every_frames = 128;     // the receiver credits after this many frames,
   uint64_t credit_every_ns = 1'000'000;   // or this long (the tail of a transfer)
-  uint64_t credit_timeout_ns = 20'000'000;  // a window full this long: the rest is lost
+  // Frames in flight this long with no credit settling them are lost (a path died, or the
+  // node); a credit repeats the paths it heard from within this long.
+  uint64_t credit_timeout_ns = 20'000'000;
+  // Sooner when credits keep coming: frames unsettled while frames sent this much later on
+  // another path were settled are lost (the receiver's rings differ by less than that).
+  uint64_t credit_overtaken_ns = 5'000'000;
   // Priority in the network's queues, not only in ours: while a pipe of higher priority
   // has sent within yield_active_ns, a pipe keeps at most this much in flight to a node, so
   // that the frames ahead of the higher one's in the ports' rings and the receiver's stay
@@ -114,7 +120,8 @@ struct SlotCounters {
   X(tx_corrupt_ring, "records an application's tx ring could not give (ring broken)")     \
   X(window_stalls, "times a pipe waited for a node's credit (flow control)")               \
   X(yield_stalls, "times a pipe waited because a higher-priority pipe is sending")          \
-  X(credit_timeouts, "windows given up for lost after credit_timeout_ns")                  \
+  X(credit_timeouts, "times a full window wrote off frames no credit settled in time")     \
+  X(frames_written_off, "frames in flight given up for lost (timeout or their port down)")  \
   X(credits_sent, "credit frames sent to senders")                                         \
   X(credits_received, "credit frames received from receivers")                             \
   X(credits_deferred, "credits held back because the destination pipe's ring was filling")  \
@@ -227,26 +234,20 @@ class PipeEngine {
   // The bucket for the lower of the pipe's threshold and its allowance.
   void ApplyRate(Slot& s, uint64_t now_ns);
   uint32_t DrainPipe(uint32_t slot, uint64_t now_ns);
-  // Flow control with one other node (frames counted both ways).
-  // Frames and bytes (DMPD payload) counted alike on both sides.
-  struct Volume {
-    uint64_t frames = 0;
-    uint64_t bytes = 0;
-  };
+  // Flow control with one other node, both ways.
   struct Peer {
-    Volume sent;                  // our data frames sent to it
-    Volume acked;                 // its count of them, from its last credit
-    Volume written_off;           // given up for lost when the window timed out
-    uint64_t stalled_since_ns = 0;
-    Volume received;              // its data frames we took off the wire
-    Volume credited;              // what our last credit to it said
-    uint64_t credited_ns = 0;
-    int32_t last_slot = -1;       // the pipe its last message went to (credit waits for room)
+    Peer(uint32_t window_copies, uint32_t slots) : window(window_copies, slots) {}
+    SendWindow window;     // our copies in flight to it
+    CreditLedger ledger;   // its frames we took off the wire, for our credits to it
+    int32_t last_slot = -1;  // the pipe its last message went to (credit waits for room)
   };
+  Peer& PeerFor(uint16_t node);
   // Sends one message on the ports chosen for it (each copy counted on its own); false when
   // the destination's window has no room (nothing sent, try again later).
   bool SendMessage(uint32_t slot, const MessageView& m, uint64_t now_ns);
-  bool WindowAllows(Peer& p, const Volume& next, uint64_t now_ns, bool yielding);
+  // Whether `slot`'s next message fits the window to `p` (and the slot's share of it).
+  bool WindowAllows(Peer& p, uint32_t slot, const FlowVolume& next, uint64_t now_ns,
+                    bool yielding);
   // Whether a pipe of priority `priority` yields to a higher one that sent lately.
   bool Yields(uint8_t priority) const { return priority < yield_below_; }
   // Once a poll: the highest priority that sent within yield_active_ns (0: none).
@@ -272,10 +273,12 @@ class PipeEngine {
   HashPortChooser default_chooser_;
   PortChooser* chooser_;  // the caller's, or default_chooser_
   std::vector<size_t> up_ports_;  // refreshed every poll
+  std::vector<uint32_t> no_room_;  // this poll's picks that found no room (PutBack)
   Reassembler reassembler_;
   uint32_t message_id_ = 0;  // numbers this node's segmented messages
   std::vector<uint8_t> port_starved_;  // no buffer this poll
   std::vector<uint32_t> sequence_;     // DMPD header sequence, per local port
+  std::vector<uint8_t> port_up_;       // as of the last poll: a port going down loses its frames
   std::array<uint64_t, kMaxPriority + 1> last_sent_ns_{};  // per priority, 0: never
   uint8_t yield_below_ = 0;  // pipes of lower priority than this yield (RefreshYield)
   EngineCounters counters_;

@@ -78,6 +78,21 @@ void PriorityScheduler::Enqueue(uint32_t slot) {
   nonempty_ |= 1u << s.priority;
 }
 
+void PriorityScheduler::EnqueueFront(uint32_t slot) {
+  Slot& s = slots_[slot];
+  Queue& q = queues_[s.priority];
+  s.prev = kNone;
+  s.next = q.head;
+  if (q.head == kNone) {
+    q.tail = slot;
+  } else {
+    slots_[q.head].prev = slot;
+  }
+  q.head = slot;
+  s.queued = true;
+  nonempty_ |= 1u << s.priority;
+}
+
 void PriorityScheduler::Unlink(uint32_t slot) {
   Slot& s = slots_[slot];
   Queue& q = queues_[s.priority];
@@ -103,6 +118,15 @@ void PriorityScheduler::MarkReady(uint32_t slot, uint64_t now_ns) {
   s.ready_pick = picks_;
   s.ready_ns = now_ns;
   Enqueue(slot);
+}
+
+void PriorityScheduler::PutBack(uint32_t slot, uint64_t now_ns) {
+  if (slot >= slots_.size()) return;
+  Slot& s = slots_[slot];
+  if (!s.present || s.queued) return;
+  s.ready_pick = picks_;
+  s.ready_ns = now_ns;
+  EnqueueFront(slot);
 }
 
 void PriorityScheduler::MarkIdle(uint32_t slot) {

@@ -56,6 +56,10 @@ class PriorityScheduler {
   void MarkIdle(uint32_t slot);
   // The next slot to drain, taken off its queue; kNone if none is ready.
   uint32_t Pick(uint64_t now_ns);
+  // A picked slot that could send nothing (no room toward its destination) goes back to the
+  // head of its queue, so that it is served first when room frees up: otherwise the pipe
+  // ahead of it would take each freed room again. Its wait starts anew, as after a pick.
+  void PutBack(uint32_t slot, uint64_t now_ns);
 
   bool ready(uint32_t slot) const;
   uint64_t picks() const { return picks_; }
@@ -78,6 +82,7 @@ class PriorityScheduler {
 
   explicit PriorityScheduler(const Options& o) : options_(o), slots_(o.capacity) {}
   void Enqueue(uint32_t slot);
+  void EnqueueFront(uint32_t slot);
   void Unlink(uint32_t slot);
   bool Starving(const Slot& s, uint64_t now_ns) const;
 

@@ -14,7 +14,6 @@ namespace {
 using nlohmann::json;
 
 constexpr uint64_t kPage = 4096;
-constexpr uint8_t kMaxCopies = 4;
 
 json ConfigJson(const PipeConfig& c) {
   return {{"pipe", c.pipe},

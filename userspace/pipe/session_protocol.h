@@ -37,6 +37,7 @@ inline constexpr uint32_t kSessionProtocolVersion = 1;
 inline constexpr size_t kMaxSessionDatagram = 4096;
 inline constexpr uint16_t kMaxPipeId = 0xFFFE;  // 0xFFFF is reserved
 inline constexpr uint8_t kMaxPriority = 7;
+inline constexpr uint8_t kMaxCopies = 4;  // PipeConfig::copies
 
 // What an application asks for a pipe (PIPE-2). Zero rate: no threshold.
 struct PipeConfig {
