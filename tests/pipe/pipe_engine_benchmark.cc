@@ -96,7 +96,7 @@ struct Pair {
     for (size_t i = 0; i < n1.ports.count(); ++i) {
       const auto f = ParseFrameHeader(n1.ports.frame(i).subspan(kEthHeaderLen), nullptr);
       if (!f) return false;
-      decoded.push_back({n1.ports.port(i), *f});
+      decoded.push_back({n1.ports.frame(i)[5], *f});  // the port its MAC names
     }
     return true;
   }
@@ -104,7 +104,8 @@ struct Pair {
     for (const auto& d : decoded)
       n2.engine->OnDataFrame(d.port, d.frame.header, d.frame.payload, n2.now);
   }
-  // The application of node 2 reads what arrived; the next round starts.
+  // The application of node 2 reads what arrived; node 2's credits go back to node 1 (flow
+  // control: a credit every 128 frames); the next round starts.
   size_t Drain() {
     std::array<MessageView, kBatch> views;
     ReadStatus rs;
@@ -112,6 +113,12 @@ struct Pair {
     while ((got = b.rx->ReadBatch(views, &rs)) > 0) n += got;
     b.rx->Release();
     n1.ports.Clear();
+    n2.engine->PollTx(n2.now);
+    for (size_t i = 0; i < n2.ports.count(); ++i) {
+      const auto f = ParseFrameHeader(n2.ports.frame(i).subspan(kEthHeaderLen), nullptr);
+      if (f) n1.engine->OnDataFrame(n2.ports.frame(i)[5], f->header, f->payload, n1.now);
+    }
+    n2.ports.Clear();
     n1.now += 1000;
     n2.now += 1000;
     return n;
