@@ -107,14 +107,15 @@ struct AppPipe {
 // a simulated clock and the slots whose application it rang.
 template <typename Ports>
 struct EngineNode {
-  EngineNode(uint16_t number, size_t port_count, uint32_t window_frames = EngineOptions{}.window_frames)
+  EngineNode(uint16_t number, size_t port_count,
+             uint32_t window_frames = EngineOptions{}.window_frames, uint32_t max_pipes = 8)
       : ports(static_cast<uint8_t>(number), port_count) {
     EngineOptions o;
     o.window_frames = window_frames;
     o.node = number;
     o.cluster_id = kCluster;
     o.ethertype = kEthertype;
-    o.max_pipes = 8;
+    o.max_pipes = max_pipes;
     auto e = PipeEngine::Create(o, this->ports, [this](uint32_t slot) { rung.push_back(slot); });
     CheckOrDie(e.ok(), "PipeEngine::Create");
     engine = *std::move(e);

@@ -116,11 +116,20 @@ TEST(SendWindow, CopiesOnMorePathsThanACreditNamesStillCountAndAgeOut) {
   EXPECT_EQ(w.in_flight().frames, kMaxCreditEntries + 2);
   w.Settle(Entry(kMaxCreditEntries + 1, kPortA, 5));  // beyond the named paths: no effect
   EXPECT_EQ(w.in_flight().frames, kMaxCreditEntries + 2);
-  EXPECT_EQ(w.WriteOffSentBefore(11), kMaxCreditEntries + 2);
+  // The unnamed copies are written off by their own port only.
+  EXPECT_EQ(w.WriteOffPort(kMaxCreditEntries + 1), 1u);
+  EXPECT_EQ(w.in_flight().frames, kMaxCreditEntries + 1);
+  // A named path with nothing in flight is taken over by a new one, which credits settle.
+  w.Settle(Entry(0, kPortA, 5));
+  w.OnSent(0, 500, kPortB, 9, kOneFrame, 12);
+  w.Settle(Entry(500, kPortB, 9));
+  EXPECT_EQ(w.in_flight().frames, kMaxCreditEntries);
+  EXPECT_EQ(w.WriteOffSentBefore(11), kMaxCreditEntries);
 }
 
 // Shares: alone a pipe may fill the window; with others in flight or waiting, each may
-// hold its share; one with nothing in flight may always send.
+// hold its share once the window is more than half full; one with nothing in flight may
+// always send.
 TEST(SendWindow, PipesShareTheWindowWhileSeveralSend) {
   SendWindow w(64, /*slots=*/4);
   for (uint32_t i = 0; i < 12; ++i) w.OnSent(0, 0, kPortA, i, kOneFrame, 10);
@@ -140,6 +149,11 @@ TEST(SendWindow, PipesShareTheWindowWhileSeveralSend) {
   EXPECT_TRUE(w.WithinShare(1, 15, 16));
   w.DoneWaiting(3);  // never waited: nothing changes
   EXPECT_TRUE(w.WithinShare(1, 15, 16));
+  // Below half the window shares do not bind: 3 sharers (a share of 5), 1 + 6 in flight.
+  w.Waiting(2);
+  w.Waiting(3);
+  EXPECT_TRUE(w.WithinShare(1, 6, 16));
+  EXPECT_FALSE(w.WithinShare(1, 8, 16));
 }
 
 TEST(CreditLedger, NamesEachPathsLastFrameAndRepeatsOnlyRecentPaths) {

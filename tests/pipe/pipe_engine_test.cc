@@ -24,14 +24,14 @@ using test_support::To;
 using Node = test_support::EngineNode<MemoryPorts>;
 
 // Moves every frame node `a` sent into node `b`, on the port its destination MAC names
-// (MemoryPorts: the MAC's last byte), unless `lose(frame index, a's port)`; returns how
-// many arrived.
+// (MemoryPorts: the MAC's last byte), unless `lose(frame index, the frame as sent)`;
+// returns how many arrived.
 template <typename Lose>
 size_t CarryUnless(Node& a, Node& b, Lose lose) {
   size_t n = 0;
   for (size_t i = 0; !a.ports.sent().empty(); a.ports.sent().pop_front(), ++i) {
     const auto& s = a.ports.sent().front();
-    if (lose(i, s.port)) continue;
+    if (lose(i, s)) continue;
     const std::optional<DecodedFrame> f =
         ParseFrameHeader(std::span(s.frame).subspan(kEthHeaderLen), nullptr);
     EXPECT_TRUE(f.has_value());
@@ -41,7 +41,7 @@ size_t CarryUnless(Node& a, Node& b, Lose lose) {
   return n;
 }
 size_t Carry(Node& a, Node& b) {
-  return CarryUnless(a, b, [](size_t, size_t) { return false; });
+  return CarryUnless(a, b, [](size_t, const MemoryPorts::Sent&) { return false; });
 }
 
 std::vector<std::byte> Bytes(size_t n, uint8_t seed) {
@@ -302,7 +302,7 @@ TEST(PipeEngineFlowControl, FramesLostAmongDeliveredOnesLeaveTheWindowAtTheNextC
     n2.now += 1'000'000;
     while (n1.engine->PollTx(n1.now) > 0) {
     }
-    carried += CarryUnless(n1, n2, [](size_t i, size_t) { return i % 4 == 3; });  // a quarter
+    carried += CarryUnless(n1, n2, [](size_t i, const MemoryPorts::Sent&) { return i % 4 == 3; });  // a quarter
     n2.engine->PollTx(n2.now);
     Carry(n2, n1);
     delivered += Drain(b).size();
@@ -356,7 +356,7 @@ TEST(PipeEngineFlowControl, APipeOnALivePathKeepsDeliveringBesideADeadPath) {
     n2.now += 1'000'000;
     while (n1.engine->PollTx(n1.now) > 0) {
     }
-    CarryUnless(n1, n2, [](size_t, size_t port) { return port == 1; });
+    CarryUnless(n1, n2, [](size_t, const MemoryPorts::Sent& f) { return f.port == 1; });
     n2.engine->PollTx(n2.now);
     Carry(n2, n1);
     size_t live_got = 0;
@@ -375,6 +375,67 @@ TEST(PipeEngineFlowControl, APipeOnALivePathKeepsDeliveringBesideADeadPath) {
   EXPECT_GE(first_write_off, 0);
   EXPECT_LE(first_write_off, 8) << "overtaken after 5 ms, not the 20 ms timeout";
   EXPECT_GT(n1.engine->slot_counters(1).sent_messages.Get(), 0u) << "the dead pipe sent too";
+}
+
+// More pipes than a poll has picks, all blocked on a node that takes nothing (its frames
+// go nowhere, no credit comes): a pipe to another node is still served every poll. A
+// pick that finds no room does not use up one of the poll's picks.
+TEST(PipeEngineFlowControl, PipesBlockedOnOneNodeDoNotShutOutAPipeToAnother) {
+  const uint32_t picks = EngineOptions{}.picks_per_poll;
+  Node n1(1, 2, /*window_frames=*/16, /*max_pipes=*/picks + 4), n2(2, 2), n3(3, 2);
+  n1.RouteTo(n2);
+  n1.RouteTo(n3);
+  n2.RouteTo(n1);
+  AppPipe sink;
+  n2.Open(0, 20, sink);
+  std::vector<AppPipe> blocked(picks + 2);
+  for (uint32_t i = 0; i < blocked.size(); ++i) {
+    n1.Open(i, static_cast<uint16_t>(10 + i), blocked[i]);
+  }
+  AppPipe healthy;  // the last slot, so the blocked ones come first in each poll's order
+  n1.Open(picks + 3, 50, healthy);
+  size_t delivered = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (AppPipe& b : blocked) {
+      while (b.tx->TryPush(To(3, 30), Bytes(64, 1)) == PushStatus::kOk) {
+      }
+    }
+    ASSERT_EQ(healthy.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+    n1.now += 100'000;  // well within the 20 ms write-off
+    n2.now += 100'000;
+    n1.engine->PollTx(n1.now);
+    // Frames to node 3 (its MACs: 02:00:00:00:03:p) go nowhere.
+    CarryUnless(n1, n2, [](size_t, const MemoryPorts::Sent& f) { return f.frame[4] == 3; });
+    n2.engine->PollTx(n2.now);
+    Carry(n2, n1);
+    const size_t got = Drain(sink).size();
+    EXPECT_EQ(got, 1u) << "round " << round;
+    delivered += got;
+  }
+  EXPECT_EQ(delivered, 20u);
+  EXPECT_GT(n1.engine->slot_counters(0).sent_messages.Get(), 0u);
+}
+
+// Pipes that yield to a higher one wait for it, not for a share of the window: they do not
+// count among its sharers, so the higher pipe may still fill the window alone.
+TEST(PipeEngineFlowControl, YieldingPipesDoNotShrinkTheHigherPipesShare) {
+  Node n1(1, 2, /*window_frames=*/128), n2(2, 2, 128);
+  n1.RouteTo(n2);
+  AppPipe high, low1, low2, low3;
+  n1.Open(0, 10, high, 1, 0, /*priority=*/7);
+  n1.Open(1, 11, low1, 1, 0, /*priority=*/0);
+  n1.Open(2, 12, low2, 1, 0, /*priority=*/0);
+  n1.Open(3, 13, low3, 1, 0, /*priority=*/0);
+  for (AppPipe* a : {&high, &low1, &low2, &low3}) {
+    for (int i = 0; i < 200; ++i) ASSERT_EQ(a->tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
+  }
+  while (n1.engine->PollTx(n1.now) > 0) {
+  }
+  EXPECT_EQ(n1.engine->slot_counters(0).sent_frames.Get(), 128u) << "the whole window";
+  for (uint32_t slot : {1u, 2u, 3u}) {
+    EXPECT_EQ(n1.engine->slot_counters(slot).sent_frames.Get(), 0u) << "slot " << slot;
+  }
+  EXPECT_GT(n1.engine->counters().yield_stalls.Get(), 0u);
 }
 
 // Our port going down loses what it held: written off at once, and the pipe moves on to

@@ -17,10 +17,19 @@ SendWindow::Path& SendWindow::PathFor(uint16_t port, const MacAddress& to) {
   for (size_t i = 0; i < path_count_; ++i) {
     if (paths_[i].port == port && paths_[i].to == to) return paths_[i];
   }
-  if (path_count_ == paths_.size()) return unnamed_;
-  Path& p = paths_[path_count_++];
-  p = Path{.port = port, .to = to};
-  return p;
+  if (path_count_ < paths_.size()) {
+    Path& p = paths_[path_count_++];
+    p = Path{.port = port, .to = to};
+    return p;
+  }
+  // Full (routes changed over time): a path with nothing in flight is taken over.
+  for (size_t i = 0; i < path_count_; ++i) {
+    if (paths_[i].head == kNone) {
+      paths_[i] = Path{.port = port, .to = to};
+      return paths_[i];
+    }
+  }
+  return unnamed_;
 }
 
 void SendWindow::Allocate() {
@@ -46,6 +55,7 @@ void SendWindow::OnSent(uint32_t slot, uint16_t port, const MacAddress& to,
   c = Copy{.last_sequence = last_sequence,
            .next = kNone,
            .slot = slot,
+           .port = port,
            .volume = v,
            .sent_ns = now_ns};
   Path& path = PathFor(port, to);
@@ -76,9 +86,12 @@ void SendWindow::PopHead(Path& path) {
 bool SendWindow::WithinShare(uint32_t slot, uint64_t frames, uint64_t window_frames) const {
   if (shares_.empty() || slot >= slots_) return true;
   const Share& share = shares_[slot];
-  if (share.frames == 0) return true;
-  // It is one of the sharers: it has frames in flight.
-  return sharers_ <= 1 || share.frames + frames <= window_frames / sharers_;
+  // It is one of the sharers (it has frames in flight); alone, or below half the window
+  // (room for all), shares do not bind.
+  if (share.frames == 0 || sharers_ <= 1 || in_flight_.frames + frames <= window_frames / 2) {
+    return true;
+  }
+  return share.frames + frames <= window_frames / sharers_;
 }
 
 void SendWindow::Waiting(uint32_t slot) {
@@ -119,11 +132,30 @@ uint64_t SendWindow::WriteOffSentBefore(uint64_t cutoff_ns) {
 }
 
 uint64_t SendWindow::WriteOffPort(uint16_t port) {
-  uint64_t frames = 0;
+  const uint64_t before = in_flight_.frames;
   for (size_t i = 0; i < path_count_; ++i) {
-    if (paths_[i].port == port) frames += WriteOff(paths_[i], UINT64_MAX);
+    if (paths_[i].port == port) WriteOff(paths_[i], UINT64_MAX);
   }
-  return frames;
+  // The unnamed path mixes ports: rebuilt from the copies on other ports, in order.
+  Path rest;
+  while (unnamed_.head != kNone) {
+    const uint32_t i = unnamed_.head;
+    if (copies_[i].port == port) {
+      PopHead(unnamed_);
+      continue;
+    }
+    unnamed_.head = copies_[i].next;
+    copies_[i].next = kNone;
+    if (rest.tail == kNone) {
+      rest.head = i;
+    } else {
+      copies_[rest.tail].next = i;
+    }
+    rest.tail = i;
+  }
+  unnamed_.head = rest.head;
+  unnamed_.tail = rest.tail;
+  return before - in_flight_.frames;
 }
 
 // --- CreditLedger --------------------------------------------------------------------------

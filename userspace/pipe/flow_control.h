@@ -11,9 +11,9 @@
 // good. Copies that no credit settles (a path that died, the receiver gone) are written off
 // once copies sent well after them on other paths have been settled, once they are older
 // than the engine's timeout, or at once when our port goes down. While several pipes send
-// to the node, each may hold only its share of the window: a pipe whose copies go down a
-// dead path then cannot take the whole window, the others keep copies in flight, and their
-// credits show the dead path's copies overtaken.
+// to the node and the window is more than half full, each may hold only its share of it: a
+// pipe whose copies go down a dead path then cannot take the whole window, the others keep
+// copies in flight, and their credits show the dead path's copies overtaken.
 //
 // CreditLedger, the receiver's side: the last frame it took off each path from the node,
 // and when a credit is due.
@@ -55,9 +55,9 @@ class SendWindow {
   void OnSent(uint32_t slot, uint16_t port, const MacAddress& to, uint32_t last_sequence,
               const FlowVolume& v, uint64_t now_ns);
 
-  // Whether `slot` may add `frames` within its share of `window_frames`: the window divided
-  // among the pipes with copies in flight or waiting for room. A pipe with nothing in
-  // flight always may (one message at a time, however large).
+  // Whether `slot` may add `frames` within its share of `window_frames`: once the window is
+  // more than half full, the window divided among the pipes with copies in flight or
+  // waiting for room. A pipe with nothing in flight always may (the window may still not).
   bool WithinShare(uint32_t slot, uint64_t frames, uint64_t window_frames) const;
   // `slot` found no room: it counts among the sharers until DoneWaiting or its next copy.
   void Waiting(uint32_t slot);
@@ -76,6 +76,7 @@ class SendWindow {
     uint32_t last_sequence = 0;
     uint32_t next = kNone;  // the path's next copy, or the free list's
     uint32_t slot = 0;
+    uint16_t port = 0;
     FlowVolume volume;
     uint64_t sent_ns = 0;
   };
@@ -100,7 +101,8 @@ class SendWindow {
   std::vector<Share> shares_;   // per slot, allocated with the pool
   uint32_t sharers_ = 0;        // slots with frames in flight or waiting
   uint32_t free_ = kNone;
-  // As many paths as a credit can name; copies on a path beyond them wait for the timeout.
+  // As many paths as a credit can name; when all hold copies, copies on yet another path
+  // go to unnamed_ and wait for a write-off.
   std::array<Path, kMaxCreditEntries> paths_{};
   size_t path_count_ = 0;
   Path unnamed_;

@@ -95,7 +95,7 @@ PipeEngine::PipeEngine(const EngineOptions& options, DataPorts& ports,
       port_up_(ports.port_count(), 0) {
   slot_of_pipe_.fill(-1);
   up_ports_.reserve(ports.port_count());
-  no_room_.reserve(options.picks_per_poll);
+  no_room_.reserve(options.max_pipes);
 }
 
 uint32_t PipeEngine::max_message() const { return MaxMessage(options_.mtu); }
@@ -265,15 +265,22 @@ uint32_t PipeEngine::PollTx(uint64_t now_ns) {
     if (s.open && now_ns >= s.held_until_ns && s.tx->FillBytes() > 0) scheduler_.MarkReady(i, now_ns);
   }
   uint32_t taken = 0;
-  for (uint32_t pick = 0; pick < options_.picks_per_poll; ++pick) {
+  // picks_per_poll drains; a pick that found no room toward its destination does not count
+  // (each pipe is picked once a poll at most, so this ends), or pipes blocked on a node
+  // that takes nothing would use up every pick and shut out the pipes to other nodes.
+  for (uint32_t served = 0; served < options_.picks_per_poll;) {
     const uint32_t slot = scheduler_.Pick(now_ns);
     if (slot == PriorityScheduler::kNone) break;
     const uint32_t n = DrainPipe(slot, now_ns);
     taken += n;
-    if (n == 0 && slots_[slot].pending) no_room_.push_back(slot);
+    if (n == 0 && slots_[slot].pending) {
+      no_room_.push_back(slot);
+    } else {
+      ++served;
+    }
   }
-  // Pipes that found no room toward their destination keep their turn, in pick order: the
-  // next room goes to them, not again to the pipe that took the last (REL-2).
+  // Those keep their turn, in pick order: the next room goes to them, not again to the
+  // pipe that took the last (REL-2).
   for (auto it = no_room_.rbegin(); it != no_room_.rend(); ++it) scheduler_.PutBack(*it, now_ns);
   no_room_.clear();
   return taken;
@@ -448,8 +455,11 @@ bool PipeEngine::WindowAllows(Peer& p, uint32_t slot, const FlowVolume& next, ui
       if (fits()) return true;
     }
   }
-  p.window.Waiting(slot);
-  if (yielding) counters_.yield_stalls.Add();
+  if (yielding) {
+    counters_.yield_stalls.Add();  // it waits for the higher pipe, not for a share
+  } else {
+    p.window.Waiting(slot);
+  }
   return false;
 }
 

@@ -18,6 +18,10 @@
 // gets at least one pick in max_wait_picks + 1; the higher pipe loses one drain at most
 // that often.
 //
+// PutBack puts a pipe ahead of its queue again: the bound then holds for the pipes the
+// worker serves; the engine puts back only pipes that could send nothing, and does not
+// count their picks against a poll's (pipe_engine.cc), so they cannot crowd the others out.
+//
 // Fixed capacity set at Create; nothing allocates after. Pick is O(priority levels).
 #ifndef DMPD_USERSPACE_PIPE_PRIORITY_SCHEDULER_H_
 #define DMPD_USERSPACE_PIPE_PRIORITY_SCHEDULER_H_
