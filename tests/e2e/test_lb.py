@@ -123,15 +123,26 @@ def sending_port_capped(lab, c):
     on_it = sum(k["send_port"] == port for k in keys_to(before, 2))
     lab.lab("shape", 1, port, CAP)
     p0 = lb(lab, 1)["period"]
+    first = wait_until(
+        lambda: (lambda r: r if sum(k["send_port"] == port for k in keys_to(r, 2)) < on_it
+                 else None)(lb(lab, 1)), 20, f"a key to leave node 1's capped port {port}")
     p1 = wait_off(lab, "send_port", port, f"the keys to leave node 1's capped port {port}")
     after = lb(lab, 1)
-    say(f"node 1 port {port} capped at period {p0} ({on_it} keys on it); none on it in the "
-        f"report of period {p1}; loads {[round(p['load'], 3) for p in after['local']['ports']]}")
+    say(f"node 1 port {port} capped at period {p0} ({on_it} keys on it); the first left in "
+        f"the report of period {first['period']}, none on it in that of period {p1}; loads "
+        f"{[round(p['load'], 3) for p in after['local']['ports']]}")
     # The cap is seen by the first sample after p0; a move happens at the first message
     # after that period's update, and the report of the next period shows it: 2 periods
     # of reaction plus that one of reporting.
-    c.check(p1 - p0 <= 3, f"the keys left the capped port {p1 - p0} periods after the cap "
-                          f"(at most 2 + 1 for the report)")
+    c.check(first["period"] - p0 <= 3,
+            f"the first key left the capped port {first['period'] - p0} periods after the "
+            f"cap (at most 2 + 1 for the report)")
+    # The rest may follow one a period: the port's measured load is clamped at 1 (eq. 5)
+    # while the ledger takes each key's whole offered traffic off it, so one move makes a
+    # saturated port look relieved until the next sample (docs/lb.md, "Not done here").
+    # Measured: 2-3 keys gone in 2-3 periods, 4 keys in 3-5.
+    c.check(p1 - p0 <= 2 + on_it, f"the keys left the capped port {p1 - p0} periods after "
+                                  f"the cap ({on_it} keys; at most 2 + {on_it})")
     c.check(after["local"]["ports"][port]["overloaded"] or
             after["local"]["ports"][port]["load"] > after["local"]["mean_load"],
             f"the capped port does not look loaded: {after['local']['ports'][port]}")
