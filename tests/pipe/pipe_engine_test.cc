@@ -468,23 +468,31 @@ TEST(PipeEngineFlowControl, AMessageLargerThanTheWindowGoesAlone) {
 // most yield_window_frames in flight, so few of its frames queue ahead of the higher one's
 // in the ports and at the receiver; with no higher one active for yield_active_ns it has
 // the whole window again.
-TEST(PipeEngineFlowControl, ALowerPriorityKeepsLittleInFlightWhileAHigherOneSends) {
-  Node n1(1, 2), n2(2, 2);
-  n1.RouteTo(n2);
-  n2.RouteTo(n1);
-  AppPipe bulk, urgent, sink;
-  n1.Open(0, 10, bulk, 1, 0, /*priority=*/0);
-  n1.Open(1, 11, urgent, 1, 0, /*priority=*/7);
-  n2.Open(0, 20, sink);
-  const EngineOptions o;
-  auto push = [](AppPipe& a, int n) {
-    for (int i = 0; i < n; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
-  };
-  auto poll_all = [&] {  // until nothing more goes (a pipe is picked once a poll)
+// A priority-0 bulk pipe and a priority-7 urgent one on node 1, both to node 2's sink.
+class BulkBesideUrgent : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    n1.RouteTo(n2);
+    n2.RouteTo(n1);
+    n1.Open(0, 10, bulk, 1, 0, /*priority=*/0);
+    n1.Open(1, 11, urgent, 1, 0, /*priority=*/7);
+    n2.Open(0, 20, sink);
+  }
+  uint32_t PollAll() {  // until nothing more goes (a pipe is picked once a poll)
     uint32_t sent = 0;
     for (uint32_t n; (n = n1.engine->PollTx(n1.now)) > 0;) sent += n;
     return sent;
+  }
+  Node n1{1, 2}, n2{2, 2};
+  AppPipe bulk, urgent, sink;
+  const EngineOptions o;
+};
+
+TEST_F(BulkBesideUrgent, ALowerPriorityKeepsLittleInFlightWhileAHigherOneSends) {
+  auto push = [](AppPipe& a, int n) {
+    for (int i = 0; i < n; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
   };
+  auto poll_all = [&] { return PollAll(); };
   // Node 2 takes everything node 1 sent and credits it.
   auto deliver_and_credit = [&] {
     const size_t n = Carry(n1, n2);
@@ -513,25 +521,13 @@ TEST(PipeEngineFlowControl, ALowerPriorityKeepsLittleInFlightWhileAHigherOneSend
 
 // The yield window's bytes are DMPD payload, data headers included: 4 KiB holds three
 // frames of 1 KiB messages, not four (docs/pipes.md 5).
-TEST(PipeEngineFlowControl, TheYieldWindowsBytesCountTheDataHeaders) {
-  Node n1(1, 2), n2(2, 2);
-  n1.RouteTo(n2);
-  n2.RouteTo(n1);
-  AppPipe bulk, urgent, sink;
-  n1.Open(0, 10, bulk, 1, 0, /*priority=*/0);
-  n1.Open(1, 11, urgent, 1, 0, /*priority=*/7);
-  n2.Open(0, 20, sink);
-  const EngineOptions o;
+TEST_F(BulkBesideUrgent, TheYieldWindowsBytesCountTheDataHeaders) {
   ASSERT_EQ(o.yield_window_bytes, 4096u);
   ASSERT_EQ(urgent.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(bulk.tx->TryPush(To(2, 20), Bytes(1024, 2)), PushStatus::kOk);
   }
-  auto poll_all = [&] {
-    uint32_t sent = 0;
-    for (uint32_t n; (n = n1.engine->PollTx(n1.now)) > 0;) sent += n;
-    return sent;
-  };
+  auto poll_all = [&] { return PollAll(); };
   EXPECT_EQ(poll_all(), 4u) << "the urgent message and three bulk ones (the frame limit)";
   Carry(n1, n2);
   n2.now += 2 * o.credit_every_ns;

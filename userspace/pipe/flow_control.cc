@@ -13,23 +13,17 @@ bool AtOrBefore(uint32_t a, uint32_t b) { return static_cast<int32_t>(b - a) >= 
 
 // --- SendWindow ----------------------------------------------------------------------------
 
-SendWindow::Path& SendWindow::PathFor(uint16_t port, const MacAddress& to) {
+SendWindow::Path* SendWindow::PathFor(uint16_t port, const MacAddress& to) {
   for (size_t i = 0; i < path_count_; ++i) {
-    if (paths_[i].port == port && paths_[i].to == to) return paths_[i];
+    if (paths_[i].port == port && paths_[i].to == to) return &paths_[i];
   }
-  if (path_count_ < paths_.size()) {
-    Path& p = paths_[path_count_++];
-    p = Path{.port = port, .to = to};
-    return p;
-  }
+  Path* p = path_count_ < paths_.size() ? &paths_[path_count_++] : nullptr;
   // Full (routes changed over time): a path with nothing in flight is taken over.
-  for (size_t i = 0; i < path_count_; ++i) {
-    if (paths_[i].head == kNone) {
-      paths_[i] = Path{.port = port, .to = to};
-      return paths_[i];
-    }
+  for (size_t i = 0; p == nullptr && i < path_count_; ++i) {
+    if (paths_[i].head == kNone) p = &paths_[i];
   }
-  return unnamed_;
+  if (p != nullptr) *p = Path{.port = port, .to = to};
+  return p;
 }
 
 void SendWindow::Allocate() {
@@ -42,9 +36,10 @@ void SendWindow::Allocate() {
 void SendWindow::OnSent(uint32_t slot, uint16_t port, const MacAddress& to,
                         uint32_t last_sequence, const FlowVolume& v, uint64_t now_ns) {
   if (copies_.empty()) Allocate();
-  // The window admits no more copies than the pool holds; were it ever full, the copy would
-  // go uncounted rather than block the pipe.
-  if (free_ == kNone || slot >= slots_) return;
+  // The window admits no more copies than the pool holds, and a credit names no more paths
+  // than the table holds; a copy beyond either goes uncounted rather than block the pipe.
+  Path* path = free_ == kNone || slot >= slots_ ? nullptr : PathFor(port, to);
+  if (path == nullptr) return;
   Share& share = shares_[slot];
   if (share.frames == 0 && !share.waiting) ++sharers_;
   share.frames += v.frames;
@@ -55,16 +50,14 @@ void SendWindow::OnSent(uint32_t slot, uint16_t port, const MacAddress& to,
   c = Copy{.last_sequence = last_sequence,
            .next = kNone,
            .slot = slot,
-           .port = port,
            .volume = v,
            .sent_ns = now_ns};
-  Path& path = PathFor(port, to);
-  if (path.tail == kNone) {
-    path.head = i;
+  if (path->tail == kNone) {
+    path->head = i;
   } else {
-    copies_[path.tail].next = i;
+    copies_[path->tail].next = i;
   }
-  path.tail = i;
+  path->tail = i;
   in_flight_.frames += v.frames;
   in_flight_.bytes += v.bytes;
 }
@@ -126,36 +119,17 @@ uint64_t SendWindow::WriteOff(Path& path, uint64_t cutoff_ns) {
 }
 
 uint64_t SendWindow::WriteOffSentBefore(uint64_t cutoff_ns) {
-  uint64_t frames = WriteOff(unnamed_, cutoff_ns);
+  uint64_t frames = 0;
   for (size_t i = 0; i < path_count_; ++i) frames += WriteOff(paths_[i], cutoff_ns);
   return frames;
 }
 
 uint64_t SendWindow::WriteOffPort(uint16_t port) {
-  const uint64_t before = in_flight_.frames;
+  uint64_t frames = 0;
   for (size_t i = 0; i < path_count_; ++i) {
-    if (paths_[i].port == port) WriteOff(paths_[i], UINT64_MAX);
+    if (paths_[i].port == port) frames += WriteOff(paths_[i], UINT64_MAX);
   }
-  // The unnamed path mixes ports: rebuilt from the copies on other ports, in order.
-  Path rest;
-  while (unnamed_.head != kNone) {
-    const uint32_t i = unnamed_.head;
-    if (copies_[i].port == port) {
-      PopHead(unnamed_);
-      continue;
-    }
-    unnamed_.head = copies_[i].next;
-    copies_[i].next = kNone;
-    if (rest.tail == kNone) {
-      rest.head = i;
-    } else {
-      copies_[rest.tail].next = i;
-    }
-    rest.tail = i;
-  }
-  unnamed_.head = rest.head;
-  unnamed_.tail = rest.tail;
-  return before - in_flight_.frames;
+  return frames;
 }
 
 // --- CreditLedger --------------------------------------------------------------------------

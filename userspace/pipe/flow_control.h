@@ -76,7 +76,6 @@ class SendWindow {
     uint32_t last_sequence = 0;
     uint32_t next = kNone;  // the path's next copy, or the free list's
     uint32_t slot = 0;
-    uint16_t port = 0;
     FlowVolume volume;
     uint64_t sent_ns = 0;
   };
@@ -90,7 +89,8 @@ class SendWindow {
     uint64_t frames = 0;  // in flight
     bool waiting = false;
   };
-  Path& PathFor(uint16_t port, const MacAddress& to);
+  // The path's list, made when new; null when the table is full of paths with copies.
+  Path* PathFor(uint16_t port, const MacAddress& to);
   void Allocate();
   void PopHead(Path& path);
   uint64_t WriteOff(Path& path, uint64_t cutoff_ns);
@@ -101,11 +101,9 @@ class SendWindow {
   std::vector<Share> shares_;   // per slot, allocated with the pool
   uint32_t sharers_ = 0;        // slots with frames in flight or waiting
   uint32_t free_ = kNone;
-  // As many paths as a credit can name; when all hold copies, copies on yet another path
-  // go to unnamed_ and wait for a write-off.
+  // As many paths as a credit can name.
   std::array<Path, kMaxCreditEntries> paths_{};
   size_t path_count_ = 0;
-  Path unnamed_;
   FlowVolume in_flight_;
   uint64_t settled_sent_ns_ = 0;
 };
