@@ -42,6 +42,7 @@ machine (the figures of the note for issue 9 came from it):
   SECONDS=20 CONNS=64 OUT=/tmp/vs tests/bench/vs_bench.py
   IDLE_POLLS=16 tests/bench/vs_bench.py      # the worker sleeps after 16 empty polls
   RPS=1 tests/bench/vs_bench.py              # RPS on the switch's ports (spread_with_rps)
+  MTU=3400 tests/bench/vs_bench.py           # every interface of both paths at this MTU
 
 Needs wrk, nginx-light, sockperf and clang (ci/install-deps.sh installs them).
 """
@@ -120,7 +121,9 @@ def router_names(lab):
 def create_router(lab, demo):
     netns, peer = router_names(lab)
     sh(["ip", "netns", "add", netns])
-    sh(["ip", "link", "add", peer, "type", "veth", "peer", "name", "eth0", "netns", netns])
+    mtu = str(lab.state.get("mtu", 1500))
+    sh(["ip", "link", "add", peer, "mtu", mtu, "type", "veth", "peer", "name", "eth0", "mtu", mtu,
+        "netns", netns])
     bridge = lab.state.get("bridge", f"{lab.name}-br")
     sh(["ip", "link", "set", peer, "master", bridge])
     sh(["ip", "link", "set", peer, "up"])
@@ -481,4 +484,5 @@ if __name__ == "__main__":
     settings = {"vs_vdports": WIDE_VDPORTS, "vs_health_interval_ms": 1000}
     if os.environ.get("IDLE_POLLS"):  # the worker's idle_polls_before_sleep (default 512)
         settings["idle_polls_before_sleep"] = int(os.environ["IDLE_POLLS"])
-    run_test(body, nodes=1, ports=1, deadline_s=1800, settings=settings)
+    run_test(body, nodes=1, ports=1, deadline_s=1800, settings=settings,
+             mtu=int(os.environ.get("MTU", "1500")))

@@ -98,7 +98,7 @@ class Lab:
     """A lab made by tools/dmpd-lab. Use as a context manager or call down()."""
 
     def __init__(self, nodes=2, ports=2, name=None, hello_interval_ms=100, cluster_id=1,
-                 settings=None):
+                 settings=None, mtu=None):
         # Unique to the run: the pid, in base 36 to keep interface names short.
         self.name = name or "e" + base36(os.getpid())
         self.nodes = nodes
@@ -107,6 +107,7 @@ class Lab:
         self.cluster_id = cluster_id
         # dmpdd settings for every daemon (`dmpd-lab up --set KEY=VALUE`).
         self.settings = dict(settings or {})
+        self.mtu = mtu  # `dmpd-lab up --mtu`; None: the lab's default
         self.env = dict(os.environ, DMPD_BUILD_DIR=str(build_dir()))
         self.state = None
         self._children = []
@@ -118,6 +119,7 @@ class Lab:
         p = self.lab("up", "--nodes", self.nodes, "--ports", self.ports,
                      "--cluster-id", self.cluster_id,
                      "--hello-interval-ms", self.hello_interval_ms,
+                     *(["--mtu", self.mtu] if self.mtu else []),
                      *set_args(self.settings), timeout=timeout, check_rc=False)
         if p.returncode != 0:
             raise TestFailure(f"dmpd-lab up failed ({p.returncode}):\n{p.stderr}")

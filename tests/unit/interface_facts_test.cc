@@ -68,6 +68,7 @@ TEST(ReadInterfaceFacts, LoopbackOfThisNamespace) {
   auto lo = ReadInterfaceFacts("lo");
   ASSERT_TRUE(lo.ok()) << lo.status();
   EXPECT_NE(lo->flags & IFF_LOOPBACK, 0u);
+  EXPECT_GE(lo->mtu, 1500u);  // 65536 by default; read, not left at 0
   EXPECT_FALSE(CheckPortInterface(*lo).ok());
   EXPECT_FALSE(ReadInterfaceFacts("no_such_if0").ok());
 }

@@ -7,12 +7,15 @@
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "userspace/daemon/dense_mempool.h"
 #include "userspace/daemon/log.h"
+#include "userspace/daemon/umem_frame_room.h"
 #include "userspace/daemon/xsk_sockets.h"
 #include "userspace/xdp/bpffs.h"
 #include "userspace/xdp/interface_facts.h"
@@ -42,6 +45,23 @@ absl::StatusOr<std::unique_ptr<AfXdpPort>> AfXdpPort::Open(const PortOptions& op
   auto lock = InterfaceLock::Acquire(options.lock_dir, options.ifname);
   if (!lock.ok()) return lock.status();
   std::unique_ptr<AfXdpPort> port(new AfXdpPort(options, ifindex, *std::move(lock)));
+  // The mempool pads each object's header to a cache line (CreateDenseMbufPool keeps
+  // cache alignment), so a UMEM chunk is that header, the rte_mbuf and the data room.
+  const MbufOverheads overheads{
+      .before_data_room = static_cast<uint32_t>(
+          RTE_ALIGN_CEIL(sizeof(rte_mempool_objhdr), RTE_MEMPOOL_ALIGN) + sizeof(rte_mbuf)),
+      .headroom = RTE_PKTMBUF_HEADROOM,
+      .default_data_room = RTE_MBUF_DEFAULT_BUF_SIZE};
+  port->mbuf_size_ = SizeMbufsForMtu(facts->mtu, overheads);
+  port->mtu_ = facts->mtu;
+  if (!port->mbuf_size_.fits_mtu) {
+    Log(LogLevel::kWarning, "port",
+        absl::StrCat(options.ifname, ": MTU ", facts->mtu, " is more than the af_xdp PMD can "
+                     "receive here (frames up to ", port->mbuf_size_.frame_capacity,
+                     " B, an MTU of ", port->mbuf_size_.max_mtu,
+                     "): DMPD's frames are unaffected, longer virtual-service packets are "
+                     "dropped by the kernel and counted in xsk.rx_dropped"));
+  }
   if (absl::Status s = EnsurePinDir(options.pin_dir); !s.ok()) return s;
   if (absl::Status s = port->CheckExistingProgram(); !s.ok()) return s;
   if (absl::Status s = port->StartPmd(); !s.ok()) return s;
@@ -85,7 +105,8 @@ absl::Status AfXdpPort::CarryOverCounters(const AttachedProgram* stale) {
 
 absl::Status AfXdpPort::StartPmd() {
   vdev_name_ = absl::StrCat("net_af_xdp_", options_.ifname);
-  auto pool = CreateDenseMbufPool(absl::StrCat("mb_", options_.ifname), options_.mbufs);
+  auto pool = CreateDenseMbufPool(absl::StrCat("mb_", options_.ifname), options_.mbufs,
+                                  static_cast<uint16_t>(mbuf_size_.data_room));
   if (!pool.ok()) return pool.status();
   pool_ = *pool;
 

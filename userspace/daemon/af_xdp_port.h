@@ -2,9 +2,10 @@
 // AfXdpPort: one kernel interface served by DPDK's af_xdp PMD with our steering program.
 // Opening it refuses interfaces that cannot be ports (loopback, no unicast Ethernet MAC),
 // checks what is already attached (replacing a stale dmpd program after carrying its
-// counters over, refusing a foreign one), brings the PMD port up, refuses generic XDP
-// unless allowed, configures and pins the program's maps. The destructor undoes all of
-// it: the interface is left as the kernel's alone (REL-3).
+// counters over, refusing a foreign one), sizes its mbufs for the interface's MTU, brings
+// the PMD port up, refuses generic XDP unless allowed, configures and pins the program's
+// maps. The destructor undoes all of it: the interface is left as the kernel's alone
+// (REL-3).
 #ifndef DMPD_USERSPACE_DAEMON_AF_XDP_PORT_H_
 #define DMPD_USERSPACE_DAEMON_AF_XDP_PORT_H_
 
@@ -17,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "userspace/daemon/neighbour_table.h"
+#include "userspace/daemon/umem_frame_room.h"
 #include "userspace/xdp/interface_lock.h"
 #include "userspace/xdp/steer_maps.h"
 #include "userspace/xdp/xdp_attachment.h"
@@ -47,6 +49,9 @@ class AfXdpPort {
   uint16_t queue() const { return 0; }
   const MacAddress& mac() const { return mac_; }
   rte_mempool* pool() const { return pool_; }
+  // The interface's MTU when the port opened, and the mbufs sized for it (umem_frame_room.h).
+  uint32_t mtu() const { return mtu_; }
+  const MbufSize& mbuf_size() const { return mbuf_size_; }
   const AttachedProgram& program() const { return program_; }
   const SteerMaps& maps() const { return *maps_; }
   // What the previous run's program counted after that run died (zero if none): already
@@ -72,6 +77,8 @@ class AfXdpPort {
   bool vdev_created_ = false;
   uint16_t port_id_ = UINT16_MAX;
   MacAddress mac_{};
+  uint32_t mtu_ = 0;
+  MbufSize mbuf_size_;
   int xsk_fd_ = -1;
   AttachedProgram program_;
   dmpd_steer_counters carried_{};

@@ -77,7 +77,8 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
     port_by_dpdk_id_[p.port_id()] = i;
     Log(LogLevel::kInfo, "port",
         absl::StrCat(ifname, ": up, mac ", FormatMac(p.mac()), ", XDP ", p.program().name, " id ",
-                     p.program().id, " (", XdpModeName(p.program().mode), "), maps pinned at ",
+                     p.program().id, " (", XdpModeName(p.program().mode), "), MTU ", p.mtu(),
+                     " (frames up to ", p.mbuf_size().frame_capacity, " B), maps pinned at ",
                      p.pin_dir()));
   }
   // The public ring: one producer (the worker), one consumer (the main lcore).

@@ -29,8 +29,9 @@ void ExtendSpan(rte_mempool*, void* opaque, rte_mempool_memhdr* memhdr, unsigned
 
 }  // namespace
 
-absl::StatusOr<rte_mempool*> CreateDenseMbufPool(const std::string& name, unsigned count) {
-  const unsigned elt_size = sizeof(rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE;
+absl::StatusOr<rte_mempool*> CreateDenseMbufPool(const std::string& name, unsigned count,
+                                                 uint16_t data_room) {
+  const unsigned elt_size = sizeof(rte_mbuf) + data_room;
   // A per-lcore cache keeps the worker's frees and the PMD's refills off the shared ring;
   // it changes nothing in the memory layout.
   rte_mempool* mp = rte_mempool_create_empty(name.c_str(), count, elt_size, kMbufCache,

@@ -8,13 +8,16 @@
 
 #include <rte_mempool.h>
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
 
 namespace dmpd {
 
-absl::StatusOr<rte_mempool*> CreateDenseMbufPool(const std::string& name, unsigned count);
+// `data_room` as rte_pktmbuf_pool_create's: headroom included.
+absl::StatusOr<rte_mempool*> CreateDenseMbufPool(const std::string& name, unsigned count,
+                                                 uint16_t data_room);
 
 }  // namespace dmpd
 

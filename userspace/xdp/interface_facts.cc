@@ -39,6 +39,10 @@ absl::StatusOr<InterfaceFacts> ReadInterfaceFacts(const std::string& ifname) {
   facts.hw_type = req.ifr_hwaddr.sa_family;
   std::copy_n(reinterpret_cast<const uint8_t*>(req.ifr_hwaddr.sa_data), facts.mac.size(),
               facts.mac.begin());
+  if (::ioctl(sock.get(), SIOCGIFMTU, &req) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("reading the MTU of ", ifname));
+  }
+  facts.mtu = static_cast<uint32_t>(req.ifr_mtu);
   return facts;
 }
 

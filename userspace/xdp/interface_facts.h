@@ -22,9 +22,10 @@ struct InterfaceFacts {
   unsigned flags = 0;            // IFF_*
   uint16_t hw_type = 0;          // ARPHRD_*
   std::array<uint8_t, 6> mac{};  // wire order
+  uint32_t mtu = 0;
 };
 
-// Reads flags, hardware type and address of `ifname` in this network namespace.
+// Reads flags, hardware type, address and MTU of `ifname` in this network namespace.
 absl::StatusOr<InterfaceFacts> ReadInterfaceFacts(const std::string& ifname);
 
 // OK for an Ethernet interface with a unicast MAC that is not loopback; otherwise an error
