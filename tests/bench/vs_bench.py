@@ -42,6 +42,7 @@ machine (the figures of the note for issue 9 came from it):
   SECONDS=20 CONNS=64 OUT=/tmp/vs tests/bench/vs_bench.py
   IDLE_POLLS=16 tests/bench/vs_bench.py      # the worker sleeps after 16 empty polls
   RPS=1 tests/bench/vs_bench.py              # RPS on the switch's ports (spread_with_rps)
+  NAPI=1 tests/bench/vs_bench.py             # switch ports receive on NAPI threads
   MTU=3400 tests/bench/vs_bench.py           # every interface of both paths at this MTU
 
 Needs wrk, nginx-light, sockperf and clang (ci/install-deps.sh installs them).
@@ -200,6 +201,24 @@ def spread_with_rps(lab):
     for link in json.loads(sh(["ip", "-j", "link", "show", "master", bridge]).stdout):
         for q in Path(f"/sys/class/net/{link['ifname']}/queues").glob("rx-*"):
             (q / "rps_cpus").write_text(mask)
+
+
+def receive_on_napi_threads(lab, router_netns):
+    """GRO and threaded NAPI on the switch's ends of the two NAT boxes' ports (node 1's and
+    the router's), so that a frame the box sends is received by a kernel thread of the
+    switch port, not inside the sender's syscall: the af_xdp PMD's sendto otherwise runs
+    the bridge and the receiving host's TCP in the worker's thread, work the receiving
+    machine would do behind a real NIC. veth hands a frame to its peer's NAPI only if the
+    sending end has no TSO (drivers/net/veth.c, veth_skb_is_eligible_for_gro), so TSO is
+    turned off on node 1's port; the router forwards GSO skbs and keeps the old path.
+    Not on the hosts' ports: GRO there would turn their whole checksums into partial ones
+    on the way to node 1 (what vs-demo's `tx off` avoids, docs/lab.md)."""
+    peers = [p["bridge_peer"] for p in lab.node(1)["ports"]] + [router_names(lab)[1]]
+    for peer in peers:
+        sh(["ethtool", "-K", peer, "gro", "on"])
+        Path(f"/sys/class/net/{peer}/threaded").write_text("1")
+    for ifname in lab.ifnames(1):
+        ns(lab.netns(1), "ethtool", "-K", ifname, "tso", "off")
 
 
 def remove_router(lab):
@@ -391,6 +410,8 @@ def body(lab):
         wait_healthy(lab, spec)
         if os.environ.get("RPS") == "1":
             spread_with_rps(lab)
+        if os.environ.get("NAPI") == "1":
+            receive_on_napi_threads(lab, router)
         for url in (f"http://{VIP}:{PORT}/", f"http://{KVIP}:{PORT}/"):
             wait_until(lambda: ns(client, "curl", "-sf", "-m", "2", url, check_rc=False).returncode == 0,
                        20, f"{url} to answer")
