@@ -203,22 +203,21 @@ def spread_with_rps(lab):
             (q / "rps_cpus").write_text(mask)
 
 
-def receive_on_napi_threads(lab, router_netns):
-    """GRO and threaded NAPI on the switch's ends of the two NAT boxes' ports (node 1's and
-    the router's), so that a frame the box sends is received by a kernel thread of the
-    switch port, not inside the sender's syscall: the af_xdp PMD's sendto otherwise runs
-    the bridge and the receiving host's TCP in the worker's thread, work the receiving
-    machine would do behind a real NIC. veth hands a frame to its peer's NAPI only if the
-    sending end has no TSO (drivers/net/veth.c, veth_skb_is_eligible_for_gro), so TSO is
-    turned off on node 1's port; the router forwards GSO skbs and keeps the old path.
-    Not on the hosts' ports: GRO there would turn their whole checksums into partial ones
-    on the way to node 1 (what vs-demo's `tx off` avoids, docs/lab.md)."""
-    peers = [p["bridge_peer"] for p in lab.node(1)["ports"]] + [router_names(lab)[1]]
-    for peer in peers:
-        sh(["ethtool", "-K", peer, "gro", "on"])
-        Path(f"/sys/class/net/{peer}/threaded").write_text("1")
-    for ifname in lab.ifnames(1):
-        ns(lab.netns(1), "ethtool", "-K", ifname, "tso", "off")
+def receive_on_napi_threads(lab):
+    """GRO and threaded NAPI on the switch's end of node 1's ports, so that a frame the
+    daemon sends is received by a kernel thread of the switch port, not inside the
+    worker's syscall: the af_xdp PMD's sendto otherwise runs the bridge and the receiving
+    host's TCP in the worker's thread, work the receiving machine would do behind a real
+    NIC. veth hands a frame to its peer's NAPI only if the sending end has no TSO
+    (drivers/net/veth.c, veth_skb_is_eligible_for_gro), so TSO is turned off on node 1's
+    ports. The same on the router's port would change nothing: it forwards GSO skbs,
+    which never take that path. Not on the hosts' ports either: GRO there would turn
+    their whole checksums into partial ones on the way to node 1 (what vs-demo's `tx off`
+    avoids, docs/lab.md)."""
+    for port in lab.node(1)["ports"]:
+        sh(["ethtool", "-K", port["bridge_peer"], "gro", "on"])
+        Path(f"/sys/class/net/{port['bridge_peer']}/threaded").write_text("1")
+        ns(lab.netns(1), "ethtool", "-K", port["interface"], "tso", "off")
 
 
 def remove_router(lab):
@@ -411,7 +410,7 @@ def body(lab):
         if os.environ.get("RPS") == "1":
             spread_with_rps(lab)
         if os.environ.get("NAPI") == "1":
-            receive_on_napi_threads(lab, router)
+            receive_on_napi_threads(lab)
         for url in (f"http://{VIP}:{PORT}/", f"http://{KVIP}:{PORT}/"):
             wait_until(lambda: ns(client, "curl", "-sf", "-m", "2", url, check_rc=False).returncode == 0,
                        20, f"{url} to answer")

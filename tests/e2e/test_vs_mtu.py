@@ -2,19 +2,22 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The virtual service at a larger MTU: the daemon sizes its af_xdp buffers for its ports'
 MTU (userspace/daemon/umem_frame_room.h; docs/daemon.md, "Ports and MTU"). A lab of one
-node with one port, every interface at MTU 3400 (`dmpd-lab up --mtu 3400`), and vs-demo.
+node with two ports, every interface at MTU 3500 (`dmpd-lab up --mtu 3500`, near the
+largest the buffers hold, 3502), and vs-demo.
 
-1. The daemon reports the port's MTU and the longest frame its buffers hold (3456 B) in
-   `dmpdctl status --json`.
+1. The daemon reports the port's MTU and the longest frame its buffers hold (3520 B: a
+   4096 B UMEM chunk) in `dmpdctl status --json`.
 2. A GET through the VIP with a 3000-byte header (one TCP segment of ~3.1 KB: with the
    default buffers, which hold 1792 B, the kernel drops it at the socket and the request
    never arrives) is answered by a backend.
-3. A UDP service over an echo server on backend 1: 20 datagrams of 3300 bytes go through
-   the VIP and come back whole (frames of 3342 B both ways).
+3. A UDP service over an echo server on backend 1: 20 datagrams of 3450 bytes go through
+   the VIP and come back whole (frames of 3492 B both ways).
 4. Nothing was dropped at the socket (xsk.rx_dropped 0) and the worker refused nothing as
    truncated.
 5. An MTU the buffers cannot hold is not refused, it is warned about: node 1 restarted with
-   its port at MTU 3500 logs the warning and runs.
+   p0 at MTU 3600 logs the warning and runs. With p1 at 1500 at the same time, p1's
+   buffers are still sized for the largest MTU (3520 B frames), since the worker forwards
+   frames from one port out of the other.
 """
 
 import json
@@ -24,10 +27,11 @@ import sys
 from labkit import Checks, run, run_test, say, wait_until
 from vskit import service, vs_report
 
-MTU = 3400
+MTU = 3500
 HEADER_BYTES = 3000
-DATAGRAM_BYTES = 3300
+DATAGRAM_BYTES = 3450
 DATAGRAMS = 20
+TOO_LARGE = 3600  # above 3502, the largest MTU a 4096 B UMEM chunk holds
 UDP_SPEC_PORT = 5300
 UDP_BACKEND_PORT = 5353
 ECHO = r"""
@@ -72,8 +76,8 @@ def in_ns(netns, *cmd, timeout=60):
     return run(["nsenter", f"--net=/run/netns/{netns}", "--", *cmd], timeout=timeout)
 
 
-def port_status(lab):
-    return json.loads(lab.ctl(1, "status", "--json").stdout)["ports"][0]
+def port_status(lab, index=0):
+    return json.loads(lab.ctl(1, "status", "--json").stdout)["ports"][index]
 
 
 def body(lab):
@@ -118,17 +122,23 @@ def body(lab):
     c.check(svc is not None, "the UDP service is listed")
 
     lab.stop(1)
-    port = lab.ifnames(1)[0]
-    run(["ip", "-n", lab.netns(1), "link", "set", "dev", port, "mtu", "3500"])
+    port, other = lab.ifnames(1)[:2]
+    run(["ip", "-n", lab.netns(1), "link", "set", "dev", port, "mtu", str(TOO_LARGE)])
+    run(["ip", "-n", lab.netns(1), "link", "set", "dev", other, "mtu", "1500"])
     lab.start(1)
     log = lab.daemon_log(1, lines=60)
-    c.check(f"{port}: MTU 3500 is more than the af_xdp PMD can receive here" in log,
-            "no warning for MTU 3500 in the daemon's log:\n" + log)
+    c.check(f"{port}: MTU {TOO_LARGE} is more than the af_xdp PMD can receive here" in log,
+            f"no warning for MTU {TOO_LARGE} in the daemon's log:\n" + log)
     p = port_status(lab)
-    say(f"at MTU 3500: status mtu {p.get('mtu')}, frames up to {p.get('max_frame_bytes')} B")
-    c.check(p.get("mtu") == 3500, f"port MTU {p.get('mtu')} after the restart")
+    say(f"at MTU {TOO_LARGE}: status mtu {p.get('mtu')}, frames up to {p.get('max_frame_bytes')} B")
+    c.check(p.get("mtu") == TOO_LARGE, f"port MTU {p.get('mtu')} after the restart")
+    q = port_status(lab, 1)
+    say(f"{other} at MTU {q.get('mtu')}: frames up to {q.get('max_frame_bytes')} B")
+    c.check(q.get("mtu") == 1500 and q.get("max_frame_bytes") == p.get("max_frame_bytes"),
+            f"{other}: mtu {q.get('mtu')}, max_frame_bytes {q.get('max_frame_bytes')} "
+            f"(expected 1500 and {p.get('max_frame_bytes')}, as {port}'s)")
     c.done()
 
 
 if __name__ == "__main__":
-    run_test(body, nodes=1, ports=1, mtu=MTU)
+    run_test(body, nodes=1, ports=2, mtu=MTU)

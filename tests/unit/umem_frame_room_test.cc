@@ -34,7 +34,7 @@ TEST(UmemFrameRoom, ALargerMtuGrowsTheMbufInStepsOf64) {
 
 TEST(UmemFrameRoom, TheLargestMtuThatFitsAndTheFirstThatDoesNot) {
   const uint32_t max = SizeMbufsForMtu(1500, kDpdk).max_mtu;
-  EXPECT_EQ(max, 3840u - 128 - 256 - kFrameOverMtu);  // a 4032 B chunk: 192 + 3840
+  EXPECT_EQ(max, 3904u - 128 - 256 - kFrameOverMtu);  // a 4096 B chunk: 192 + 3904
   MbufSize at = SizeMbufsForMtu(max, kDpdk);
   EXPECT_TRUE(at.fits_mtu);
   EXPECT_EQ(at.frame_capacity, max + kFrameOverMtu);

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/frame_writer.h"
 #include "userspace/daemon/dense_mempool.h"
 #include "userspace/daemon/log.h"
 #include "userspace/daemon/umem_frame_room.h"
@@ -25,6 +26,16 @@ namespace {
 
 constexpr uint16_t kRxDescriptors = 4096;  // absorbs a worker descheduled for ~40 ms at 100k frames/s
 constexpr uint16_t kTxDescriptors = 1024;
+
+// What DPDK puts around a data room in CreateDenseMbufPool's pools: each object's header
+// padded to a cache line, then the rte_mbuf (no private area); RTE_PKTMBUF_HEADROOM
+// inside the data room.
+MbufOverheads DpdkMbufOverheads() {
+  return {.before_data_room = static_cast<uint32_t>(
+              RTE_ALIGN_CEIL(sizeof(rte_mempool_objhdr), RTE_MEMPOOL_ALIGN) + sizeof(rte_mbuf)),
+          .headroom = RTE_PKTMBUF_HEADROOM,
+          .default_data_room = RTE_MBUF_DEFAULT_BUF_SIZE};
+}
 
 absl::Status DpdkError(int rc, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", rte_strerror(rc < 0 ? -rc : rc)));
@@ -45,22 +56,23 @@ absl::StatusOr<std::unique_ptr<AfXdpPort>> AfXdpPort::Open(const PortOptions& op
   auto lock = InterfaceLock::Acquire(options.lock_dir, options.ifname);
   if (!lock.ok()) return lock.status();
   std::unique_ptr<AfXdpPort> port(new AfXdpPort(options, ifindex, *std::move(lock)));
-  // The mempool pads each object's header to a cache line (CreateDenseMbufPool keeps
-  // cache alignment), so a UMEM chunk is that header, the rte_mbuf and the data room.
-  const MbufOverheads overheads{
-      .before_data_room = static_cast<uint32_t>(
-          RTE_ALIGN_CEIL(sizeof(rte_mempool_objhdr), RTE_MEMPOOL_ALIGN) + sizeof(rte_mbuf)),
-      .headroom = RTE_PKTMBUF_HEADROOM,
-      .default_data_room = RTE_MBUF_DEFAULT_BUF_SIZE};
-  port->mbuf_size_ = SizeMbufsForMtu(facts->mtu, overheads);
   port->mtu_ = facts->mtu;
-  if (!port->mbuf_size_.fits_mtu) {
+  port->mbuf_size_ = SizeMbufsForMtu(std::max(facts->mtu, options.largest_port_mtu),
+                                     DpdkMbufOverheads());
+  if (facts->mtu + kFrameOverMtu > port->mbuf_size_.frame_capacity) {
     Log(LogLevel::kWarning, "port",
         absl::StrCat(options.ifname, ": MTU ", facts->mtu, " is more than the af_xdp PMD can "
                      "receive here (frames up to ", port->mbuf_size_.frame_capacity,
                      " B, an MTU of ", port->mbuf_size_.max_mtu,
                      "): DMPD's frames are unaffected, longer virtual-service packets are "
                      "dropped by the kernel and counted in xsk.rx_dropped"));
+  }
+  if (facts->mtu < kDefaultMtu) {
+    Log(LogLevel::kWarning, "port",
+        absl::StrCat(options.ifname, ": MTU ", facts->mtu, " is below ", kDefaultMtu,
+                     ": pipes and the cluster send DMPD frames of up to ", kDefaultMtu,
+                     " B after the Ethernet header, and the receiving interfaces drop the "
+                     "longer ones"));
   }
   if (absl::Status s = EnsurePinDir(options.pin_dir); !s.ok()) return s;
   if (absl::Status s = port->CheckExistingProgram(); !s.ok()) return s;
@@ -109,6 +121,14 @@ absl::Status AfXdpPort::StartPmd() {
                                   static_cast<uint16_t>(mbuf_size_.data_room));
   if (!pool.ok()) return pool.status();
   pool_ = *pool;
+  // The PMD registers each object as a UMEM chunk: what the kernel can write into one is
+  // only what SizeMbufsForMtu reckoned if the objects are laid out as it assumes.
+  const uint32_t chunk = pool_->header_size + pool_->elt_size + pool_->trailer_size;
+  if (chunk != DpdkMbufOverheads().before_data_room + mbuf_size_.data_room) {
+    return absl::InternalError(absl::StrCat(options_.ifname, ": mbuf objects of ", chunk,
+                                            " B, expected ", DpdkMbufOverheads().before_data_room,
+                                            " + ", mbuf_size_.data_room));
+  }
 
   // busy_budget=0: no recvfrom() syscall on every empty poll; we sleep in epoll instead.
   std::string args = absl::StrCat("iface=", options_.ifname,

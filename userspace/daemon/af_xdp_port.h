@@ -31,6 +31,10 @@ struct PortOptions {
   std::string pin_dir;          // this port's pins: <bpf_pin_dir>/<ifname>
   std::string lock_dir;
   unsigned mbufs = 4096;
+  // The largest MTU among the node's ports. Every port's mbufs are sized for it: the
+  // worker forwards a frame received on one port out of another, and the PMD copies a
+  // foreign pool's mbuf into one of its own with no length check.
+  uint32_t largest_port_mtu = 0;
   SteerSettings steer;
   // Generic (skb) XDP is refused unless allowed: a driver without native XDP.
   bool allow_generic_xdp = false;

@@ -9,10 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "userspace/daemon/log.h"
+#include "userspace/xdp/interface_facts.h"
 
 namespace dmpd {
 namespace {
@@ -52,6 +54,14 @@ absl::StatusOr<std::unique_ptr<DataPlane>> DataPlane::Start(const DaemonConfig& 
 
 absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_object_path,
                              pipe::PortChooser* chooser, uint8_t first_pipe_epoch) {
+  // One mbuf size for every port (PortOptions::largest_port_mtu says why); an interface
+  // that cannot be read is refused by AfXdpPort::Open with the reason.
+  uint32_t largest_mtu = 0;
+  for (const std::string& ifname : config.interfaces) {
+    if (auto facts = ReadInterfaceFacts(ifname); facts.ok()) {
+      largest_mtu = std::max(largest_mtu, facts->mtu);
+    }
+  }
   for (size_t i = 0; i < config.interfaces.size(); ++i) {
     const std::string& ifname = config.interfaces[i];
     PortOptions opts{.ifname = ifname,
@@ -59,6 +69,7 @@ absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_
                      .pin_dir = absl::StrCat(config.bpf_pin_dir, "/", ifname),
                      .lock_dir = config.lock_dir,
                      .mbufs = config.mbufs_per_port,
+                     .largest_port_mtu = largest_mtu,
                      .steer = {.ethertype = config.ethertype,
                                .cluster_id = config.cluster_id,
                                .filter_other_clusters = config.filter_other_clusters,

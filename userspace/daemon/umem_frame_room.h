@@ -4,10 +4,10 @@
 // received frame into it after the mempool object header, the rte_mbuf, the mbuf's
 // headroom and XDP's own 256 B (XDP_PACKET_HEADROOM); so what is left for the frame is the
 // mbuf's data room less those two headrooms. A longer frame is dropped by the kernel and
-// counted only in the socket's rx_dropped. Without hugepages a chunk must stay inside a
-// 4 KiB page, so an MTU above about 3.4 KB cannot fit: DMPD's own frames (at most 1514 B)
-// still do, the virtual service's longer packets do not, and the daemon says so at start.
-// Pure logic.
+// counted only in the socket's rx_dropped. Without hugepages the kernel takes chunks of
+// at most a page (4 KiB), so an MTU above about 3.5 KB cannot fit: DMPD's own frames (at
+// most 1514 B) still do, the virtual service's longer packets do not, and the daemon says
+// so at start. Pure logic.
 #ifndef DMPD_USERSPACE_DAEMON_UMEM_FRAME_ROOM_H_
 #define DMPD_USERSPACE_DAEMON_UMEM_FRAME_ROOM_H_
 
@@ -16,10 +16,8 @@
 namespace dmpd {
 
 inline constexpr uint32_t kXdpPacketHeadroom = 256;
-// The largest UMEM chunk (mempool object) measured to register on these machines: a whole
-// 4096 B page made xsk_umem__create fail (the PMD's region then runs past the pool's memory
-// by the page alignment it adds), 4032 B worked.
-inline constexpr uint32_t kMaxUmemChunk = 4032;
+// The largest UMEM chunk (mempool object) the kernel registers without hugepages: a page.
+inline constexpr uint32_t kMaxUmemChunk = 4096;
 // An Ethernet header and one 802.1Q tag on top of the MTU.
 inline constexpr uint32_t kFrameOverMtu = 18;
 
