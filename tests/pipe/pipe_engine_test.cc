@@ -302,7 +302,8 @@ TEST(PipeEngineFlowControl, FramesLostAmongDeliveredOnesLeaveTheWindowAtTheNextC
     n2.now += 1'000'000;
     while (n1.engine->PollTx(n1.now) > 0) {
     }
-    carried += CarryUnless(n1, n2, [](size_t i, const MemoryPorts::Sent&) { return i % 4 == 3; });  // a quarter
+    // A quarter of the frames lost.
+    carried += CarryUnless(n1, n2, [](size_t i, const MemoryPorts::Sent&) { return i % 4 == 3; });
     n2.engine->PollTx(n2.now);
     Carry(n2, n1);
     delivered += Drain(b).size();
@@ -492,7 +493,6 @@ TEST_F(BulkBesideUrgent, ALowerPriorityKeepsLittleInFlightWhileAHigherOneSends) 
   auto push = [](AppPipe& a, int n) {
     for (int i = 0; i < n; ++i) ASSERT_EQ(a.tx->TryPush(To(2, 20), Bytes(64, 1)), PushStatus::kOk);
   };
-  auto poll_all = [&] { return PollAll(); };
   // Node 2 takes everything node 1 sent and credits it.
   auto deliver_and_credit = [&] {
     const size_t n = Carry(n1, n2);
@@ -503,19 +503,19 @@ TEST_F(BulkBesideUrgent, ALowerPriorityKeepsLittleInFlightWhileAHigherOneSends) 
     return n;
   };
   push(bulk, 400);
-  EXPECT_EQ(poll_all(), 400u) << "alone, the bulk pipe has the whole window";
+  EXPECT_EQ(PollAll(), 400u) << "alone, the bulk pipe has the whole window";
   EXPECT_EQ(deliver_and_credit(), 400u);
   push(urgent, 1);
   push(bulk, 400);
-  EXPECT_EQ(poll_all(), o.yield_window_frames) << "the urgent message, then a yield window";
+  EXPECT_EQ(PollAll(), o.yield_window_frames) << "the urgent message, then a yield window";
   EXPECT_GT(n1.engine->counters().yield_stalls.Get(), 0u);
   EXPECT_EQ(n1.engine->counters().window_stalls.Get(), 0u);
   EXPECT_EQ(deliver_and_credit(), o.yield_window_frames);
   n1.now += 1'000'000;  // still within yield_active_ns of the urgent message
-  EXPECT_EQ(poll_all(), o.yield_window_frames) << "one more yield window per credit";
+  EXPECT_EQ(PollAll(), o.yield_window_frames) << "one more yield window per credit";
   EXPECT_EQ(deliver_and_credit(), o.yield_window_frames);
   n1.now += o.yield_active_ns;  // the urgent pipe quiet: the whole window again
-  EXPECT_EQ(poll_all(), 400u - 2 * o.yield_window_frames + 1);
+  EXPECT_EQ(PollAll(), 400u - 2 * o.yield_window_frames + 1);
   EXPECT_EQ(n1.engine->counters().credit_timeouts.Get(), 0u);
 }
 
@@ -527,14 +527,13 @@ TEST_F(BulkBesideUrgent, TheYieldWindowsBytesCountTheDataHeaders) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_EQ(bulk.tx->TryPush(To(2, 20), Bytes(1024, 2)), PushStatus::kOk);
   }
-  auto poll_all = [&] { return PollAll(); };
-  EXPECT_EQ(poll_all(), 4u) << "the urgent message and three bulk ones (the frame limit)";
+  EXPECT_EQ(PollAll(), 4u) << "the urgent message and three bulk ones (the frame limit)";
   Carry(n1, n2);
   n2.now += 2 * o.credit_every_ns;
   n2.engine->PollTx(n2.now);
   Carry(n2, n1);
   n1.now += 1'000'000;  // still within yield_active_ns of the urgent message
-  EXPECT_EQ(poll_all(), 3u) << "bulk alone: 3 x (1024 + 16) B fit in 4 KiB, a fourth not";
+  EXPECT_EQ(PollAll(), 3u) << "bulk alone: 3 x (1024 + 16) B fit in 4 KiB, a fourth not";
 }
 
 TEST(PipeEngineFlowControl, CreditsComeOnlyForNodesWithARoute) {

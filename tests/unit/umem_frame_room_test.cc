@@ -50,5 +50,17 @@ TEST(UmemFrameRoom, JumboMtuGetsTheLargestChunkAndIsFlagged) {
   EXPECT_GE(s.frame_capacity, 1514u) << "DMPD's own frames still fit";
 }
 
+TEST(DpdkMemory, TwoPortsAtTheDefaultMtuKeepTheOldDefault) {
+  EXPECT_EQ(DpdkMemoryMbForPorts(2, 8192, 2176, kDpdk), kDpdkMemoryMinMb);  // 2 x 18.5 MiB
+}
+
+TEST(DpdkMemory, GrowsWithThePortsAndTheirMbufs) {
+  // 4 pools of 8192 x 4096 B (MTU 3500): 128 MiB, and 64 for the rest.
+  EXPECT_EQ(DpdkMemoryMbForPorts(4, 8192, SizeMbufsForMtu(3500, kDpdk).data_room, kDpdk),
+            64u + 128u);
+  // 8 pools of 8192 x 2368 B: 148 MiB.
+  EXPECT_EQ(DpdkMemoryMbForPorts(8, 8192, 2176, kDpdk), 64u + 148u);
+}
+
 }  // namespace
 }  // namespace dmpd

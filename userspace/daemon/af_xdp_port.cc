@@ -7,7 +7,6 @@
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
-#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include "absl/status/status.h"
@@ -26,16 +25,6 @@ namespace {
 
 constexpr uint16_t kRxDescriptors = 4096;  // absorbs a worker descheduled for ~40 ms at 100k frames/s
 constexpr uint16_t kTxDescriptors = 1024;
-
-// What DPDK puts around a data room in CreateDenseMbufPool's pools: each object's header
-// padded to a cache line, then the rte_mbuf (no private area); RTE_PKTMBUF_HEADROOM
-// inside the data room.
-MbufOverheads DpdkMbufOverheads() {
-  return {.before_data_room = static_cast<uint32_t>(
-              RTE_ALIGN_CEIL(sizeof(rte_mempool_objhdr), RTE_MEMPOOL_ALIGN) + sizeof(rte_mbuf)),
-          .headroom = RTE_PKTMBUF_HEADROOM,
-          .default_data_room = RTE_MBUF_DEFAULT_BUF_SIZE};
-}
 
 absl::Status DpdkError(int rc, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", rte_strerror(rc < 0 ? -rc : rc)));
@@ -58,7 +47,7 @@ absl::StatusOr<std::unique_ptr<AfXdpPort>> AfXdpPort::Open(const PortOptions& op
   std::unique_ptr<AfXdpPort> port(new AfXdpPort(options, ifindex, *std::move(lock)));
   port->mtu_ = facts->mtu;
   port->mbuf_size_ = SizeMbufsForMtu(std::max(facts->mtu, options.largest_port_mtu),
-                                     DpdkMbufOverheads());
+                                     DenseMbufPoolOverheads());
   if (facts->mtu + kFrameOverMtu > port->mbuf_size_.frame_capacity) {
     Log(LogLevel::kWarning, "port",
         absl::StrCat(options.ifname, ": MTU ", facts->mtu, " is more than the af_xdp PMD can "
@@ -124,9 +113,9 @@ absl::Status AfXdpPort::StartPmd() {
   // The PMD registers each object as a UMEM chunk: what the kernel can write into one is
   // only what SizeMbufsForMtu reckoned if the objects are laid out as it assumes.
   const uint32_t chunk = pool_->header_size + pool_->elt_size + pool_->trailer_size;
-  if (chunk != DpdkMbufOverheads().before_data_room + mbuf_size_.data_room) {
+  if (chunk != DenseMbufPoolOverheads().before_data_room + mbuf_size_.data_room) {
     return absl::InternalError(absl::StrCat(options_.ifname, ": mbuf objects of ", chunk,
-                                            " B, expected ", DpdkMbufOverheads().before_data_room,
+                                            " B, expected ", DenseMbufPoolOverheads().before_data_room,
                                             " + ", mbuf_size_.data_room));
   }
 

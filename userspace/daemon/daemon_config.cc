@@ -342,7 +342,7 @@ Settings (in the config file as `setting = value`, as flags with dashes or under
   bpf_pin_dir              where maps are pinned (default /sys/fs/bpf/dmpd/node<N>)
   lock_dir                 per-interface lock files (default /run/dmpd/locks)
   log_level                error, warning, info or debug (default info)
-  memory_mb                DPDK memory, MiB (default 128)
+  memory_mb                DPDK memory, MiB (default: the ports' mbufs + 64, at least 128)
   mbufs_per_port           packet buffers per port, at least 6144 (default 8192)
   idle_polls_before_sleep  empty polls before the worker sleeps (default 512)
   idle_yield               yield the core between those polls (default true)

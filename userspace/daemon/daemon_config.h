@@ -40,7 +40,7 @@ struct DaemonConfig {
   std::string bpf_pin_dir;  // default: /sys/fs/bpf/dmpd/node<N>
   std::string lock_dir = "/run/dmpd/locks";
   LogLevel log_level = LogLevel::kInfo;
-  uint32_t memory_mb = 128;       // DPDK heap (no hugepages)
+  uint32_t memory_mb = 0;         // DPDK heap (no hugepages); 0: sized for the ports (main.cc)
   uint32_t mbufs_per_port = 8192;  // the rx ring (4096), tx and pipe frames in flight
   // After this many empty polls in a row the worker sleeps on the sockets (DP-7).
   uint32_t idle_polls_before_sleep = 512;

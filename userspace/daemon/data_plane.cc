@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -54,14 +53,8 @@ absl::StatusOr<std::unique_ptr<DataPlane>> DataPlane::Start(const DaemonConfig& 
 
 absl::Status DataPlane::Open(const DaemonConfig& config, const std::string& bpf_object_path,
                              pipe::PortChooser* chooser, uint8_t first_pipe_epoch) {
-  // One mbuf size for every port (PortOptions::largest_port_mtu says why); an interface
-  // that cannot be read is refused by AfXdpPort::Open with the reason.
-  uint32_t largest_mtu = 0;
-  for (const std::string& ifname : config.interfaces) {
-    if (auto facts = ReadInterfaceFacts(ifname); facts.ok()) {
-      largest_mtu = std::max(largest_mtu, facts->mtu);
-    }
-  }
+  // One mbuf size for every port (PortOptions::largest_port_mtu says why).
+  const uint32_t largest_mtu = LargestMtu(config.interfaces);
   for (size_t i = 0; i < config.interfaces.size(); ++i) {
     const std::string& ifname = config.interfaces[i];
     PortOptions opts{.ifname = ifname,

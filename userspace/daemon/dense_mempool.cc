@@ -29,6 +29,13 @@ void ExtendSpan(rte_mempool*, void* opaque, rte_mempool_memhdr* memhdr, unsigned
 
 }  // namespace
 
+MbufOverheads DenseMbufPoolOverheads() {
+  return {.before_data_room = static_cast<uint32_t>(
+              RTE_ALIGN_CEIL(sizeof(rte_mempool_objhdr), RTE_MEMPOOL_ALIGN) + sizeof(rte_mbuf)),
+          .headroom = RTE_PKTMBUF_HEADROOM,
+          .default_data_room = RTE_MBUF_DEFAULT_BUF_SIZE};
+}
+
 absl::StatusOr<rte_mempool*> CreateDenseMbufPool(const std::string& name, unsigned count,
                                                  uint16_t data_room) {
   const unsigned elt_size = sizeof(rte_mbuf) + data_room;

@@ -12,8 +12,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "userspace/daemon/umem_frame_room.h"
 
 namespace dmpd {
+
+// What DPDK puts around a data room in these pools: each object's header padded to a
+// cache line, then the rte_mbuf (no private area); RTE_PKTMBUF_HEADROOM inside the data
+// room (umem_frame_room.h).
+MbufOverheads DenseMbufPoolOverheads();
 
 // `data_room` as rte_pktmbuf_pool_create's: headroom included.
 absl::StatusOr<rte_mempool*> CreateDenseMbufPool(const std::string& name, unsigned count,

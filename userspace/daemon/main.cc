@@ -16,8 +16,11 @@
 #include "absl/strings/str_join.h"
 #include "userspace/daemon/daemon.h"
 #include "userspace/daemon/daemon_config.h"
+#include "userspace/daemon/dense_mempool.h"
 #include "userspace/daemon/log.h"
+#include "userspace/daemon/umem_frame_room.h"
 #include "userspace/xdp/bpffs.h"
+#include "userspace/xdp/interface_facts.h"
 
 namespace {
 
@@ -37,11 +40,21 @@ std::string LcoreMap() {
   return absl::StrCat("0@", group, ",1@", group);
 }
 
+// --no-huge fixes the heap at start: unless set, it is sized for the ports' mbuf pools,
+// whose size follows the ports' MTU (docs/daemon.md, "Ports and MTU").
+uint32_t DpdkMemoryMb(const dmpd::DaemonConfig& config) {
+  if (config.memory_mb != 0) return config.memory_mb;
+  const dmpd::MbufOverheads o = dmpd::DenseMbufPoolOverheads();
+  const dmpd::MbufSize size = dmpd::SizeMbufsForMtu(dmpd::LargestMtu(config.interfaces), o);
+  return dmpd::DpdkMemoryMbForPorts(config.interfaces.size(), config.mbufs_per_port,
+                                    size.data_room, o);
+}
+
 std::vector<std::string> EalArgs(const dmpd::DaemonConfig& config) {
   return {"dmpdd",
           "--no-huge",
           "-m",
-          std::to_string(config.memory_mb),
+          std::to_string(DpdkMemoryMb(config)),
           "--no-pci",
           "--no-shconf",  // no shared config files to leave behind
           "--no-telemetry",

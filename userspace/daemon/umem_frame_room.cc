@@ -24,4 +24,11 @@ MbufSize SizeMbufsForMtu(uint32_t mtu, const MbufOverheads& o) {
   return size;
 }
 
+uint32_t DpdkMemoryMbForPorts(size_t ports, uint32_t mbufs_per_port, uint32_t data_room,
+                              const MbufOverheads& o) {
+  const uint64_t pools = uint64_t{ports} * mbufs_per_port * (o.before_data_room + data_room);
+  const uint64_t mb = kDpdkMemoryBaseMb + (pools + (1u << 20) - 1) / (1u << 20);
+  return static_cast<uint32_t>(std::max<uint64_t>(kDpdkMemoryMinMb, mb));
+}
+
 }  // namespace dmpd

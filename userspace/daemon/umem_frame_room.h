@@ -11,6 +11,7 @@
 #ifndef DMPD_USERSPACE_DAEMON_UMEM_FRAME_ROOM_H_
 #define DMPD_USERSPACE_DAEMON_UMEM_FRAME_ROOM_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace dmpd {
@@ -43,6 +44,14 @@ uint32_t FrameCapacity(const MbufOverheads& o, uint32_t data_room);
 // `mtu` + kFrameOverMtu; when the chunk would outgrow kMaxUmemChunk, the largest data room
 // that fits one, with fits_mtu false.
 MbufSize SizeMbufsForMtu(uint32_t mtu, const MbufOverheads& o);
+
+// What dmpdd's DPDK heap (--no-huge, so fixed at start) needs for `ports` pools of
+// `mbufs_per_port` mbufs of `data_room`, and kDpdkMemoryBaseMb for everything else (rings,
+// the PMD's own); at least kDpdkMemoryMinMb, what two ports always had.
+inline constexpr uint32_t kDpdkMemoryBaseMb = 64;
+inline constexpr uint32_t kDpdkMemoryMinMb = 128;
+uint32_t DpdkMemoryMbForPorts(size_t ports, uint32_t mbufs_per_port, uint32_t data_room,
+                              const MbufOverheads& o);
 
 }  // namespace dmpd
 

@@ -46,6 +46,14 @@ absl::StatusOr<InterfaceFacts> ReadInterfaceFacts(const std::string& ifname) {
   return facts;
 }
 
+uint32_t LargestMtu(const std::vector<std::string>& ifnames) {
+  uint32_t largest = 0;
+  for (const std::string& ifname : ifnames) {
+    if (auto facts = ReadInterfaceFacts(ifname); facts.ok()) largest = std::max(largest, facts->mtu);
+  }
+  return largest;
+}
+
 absl::Status CheckPortInterface(const InterfaceFacts& f) {
   const std::string mac = FormatMac(f.mac);
   if ((f.flags & IFF_LOOPBACK) != 0) {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,6 +28,10 @@ struct InterfaceFacts {
 
 // Reads flags, hardware type, address and MTU of `ifname` in this network namespace.
 absl::StatusOr<InterfaceFacts> ReadInterfaceFacts(const std::string& ifname);
+
+// The largest MTU among `ifnames` (0 if none can be read; those are skipped: opening them
+// as ports says why).
+uint32_t LargestMtu(const std::vector<std::string>& ifnames);
 
 // OK for an Ethernet interface with a unicast MAC that is not loopback; otherwise an error
 // naming the interface, what is wrong, and what to do.
