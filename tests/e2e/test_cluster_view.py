@@ -12,6 +12,7 @@
    master stays; `link 2 1 up`: the port is up again everywhere.
 """
 
+import json
 import time
 
 from clusterkit import (K, NODES, PORTS, SLACK_S, INTERVAL_MS, agreed, cycles, lab_args, member,
@@ -55,6 +56,16 @@ def check_tables(lab, master, term, c):
     nb = lab.ctl(1, "neighbours", 0).stdout
     c.check(nb.startswith("port 0  neighbours") and len(nb.splitlines()) >= 2 + 3,
             f"`dmpdctl neighbours 0` table: {nb}")
+    # Every PORT operand takes the index and the interface's name alike.
+    p0 = lab.ifnames(1)[0]
+    by_name = json.loads(lab.ctl(1, "neighbours", p0, "--json").stdout)
+    c.check(by_name["port"] == 0 and by_name["total"] >= 3, f"`neighbours {p0}`: {by_name}")
+    for operand in ("0", p0):
+        h = lab.ctl(1, "history", operand, "--json", check_rc=False)
+        c.check(h.returncode == 0, f"`history {operand}`: {h.stderr.strip()}")
+    bad = lab.ctl(1, "history", "9", check_rc=False)
+    c.check(bad.returncode != 0 and "PORT is an index 0.." in bad.stderr,
+            f"`history 9` does not say what PORT may be: {bad.stderr.strip()}")
     st = lab.lab("status").stdout
     c.check(f"cluster: master node {master}, term {term}" in st,
             f"`dmpd-lab status` does not show master {master} term {term}: {st[-600:]}")

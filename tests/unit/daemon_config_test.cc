@@ -11,6 +11,7 @@ namespace dmpd {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string ErrorOf(const std::vector<std::string>& args) {
   auto c = ParseDaemonArgs(args);
@@ -100,6 +101,34 @@ TEST(DaemonConfig, HelpIsNotAnError) {
   auto c = ParseDaemonArgs({"--help"});
   EXPECT_TRUE(absl::IsCancelled(c.status()));
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("usage: dmpdd"));
+}
+
+TEST(DaemonConfig, VersionIsNotAnError) {
+  auto c = ParseDaemonArgs({"--version"});
+  EXPECT_TRUE(absl::IsCancelled(c.status()));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("dmpdd 0."));
+}
+
+TEST(DaemonConfig, AMistypedSettingSuggestsTheRightOne) {
+  auto c = ParseDaemonArgs({"--node", "1", "--interfaces", "p0", "--max_neighbors", "100"});
+  EXPECT_EQ(c.status().message(),
+            "unknown setting 'max_neighbors' (did you mean 'max_neighbours'?)");
+  DaemonConfig d;
+  EXPECT_EQ(ApplySetting(d, "vs-timeout-udp", "5").message(),
+            "unknown setting 'vs-timeout-udp' (did you mean 'vs_timeout_udp_s'?)");
+  EXPECT_EQ(ApplySetting(d, "frobnicate", "5").message(), "unknown setting 'frobnicate'");
+}
+
+TEST(DaemonConfig, EverySettingTheHelpListsIsOneTheParserKnows) {
+  const std::vector<std::string> names = KnownSettingNames();
+  EXPECT_GT(names.size(), 50u);
+  for (const std::string& name : names) {
+    if (name == "config") continue;  // a file, read before the settings
+    DaemonConfig c;
+    EXPECT_THAT(std::string(ApplySetting(c, name, "x").message()),
+                Not(HasSubstr("unknown setting")))
+        << name;
+  }
 }
 
 TEST(DaemonConfig, PortHardeningSettingsDefaultOffAndParse) {

@@ -87,7 +87,7 @@ TEST_F(NeighbourDiscoveryTest, TableIsBoundedAndStatusStaysSmall) {
   EXPECT_EQ(nd_.table().On(0)[0].hellos, 2u);
   CommandRegistry commands;
   commands.AddStatusSection([](json& s) { s["ports"] = json::array({json::object(), json::object()}); });
-  nd_.Register(commands);
+  nd_.Register({"p0", "p1"}, commands);
   json s = commands.Status();
   EXPECT_EQ(s["neighbour_table"]["entries"], 20);
   EXPECT_EQ(s["neighbour_table"]["refused"], 80);
@@ -97,6 +97,11 @@ TEST_F(NeighbourDiscoveryTest, TableIsBoundedAndStatusStaysSmall) {
   EXPECT_EQ(page["neighbours"].size(), 5u);
   EXPECT_EQ(page["neighbours"][0]["node"], 115);
   EXPECT_TRUE(json::parse(commands.Handle("neighbours 9")).contains("error"));
+  // The port by its interface's name, as every PORT operand takes it.
+  EXPECT_EQ(json::parse(commands.Handle("neighbours p0 15")), page);
+  EXPECT_EQ(json::parse(commands.Handle("neighbours p1"))["port"], 1);
+  EXPECT_EQ(json::parse(commands.Handle("neighbours p3"))["error"],
+            "no port 'p3' (did you mean 'p0'?): PORT is an index 0..1 or a name (p0, p1)");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "userspace/cli/version.h"
 #include "userspace/cluster/cluster_commands.h"
 #include "userspace/daemon/cluster_metrics.h"
 #include "userspace/daemon/pipe_routes.h"
@@ -98,7 +99,7 @@ absl::Status Daemon::Start() {
   commands_.AddStatusSection([this](json& s) { ReportIdentity(s); });
   commands_.AddStatusSection(
       [this](json& s) { ReportDataPlane(*data_plane_, *channel_, kernel_ports_, s); });
-  bandwidths_->Register(commands_);
+  bandwidths_->Register(config_.interfaces, commands_);
   balancer_->Register(commands_);
 
   neighbours_ = std::make_unique<NeighbourDiscovery>(
@@ -107,7 +108,7 @@ absl::Status Daemon::Start() {
                                 .max_neighbours = config_.max_neighbours,
                                 .name = absl::StrCat("node", config_.node)},
       *channel_, timers);
-  neighbours_->Register(commands_);
+  neighbours_->Register(config_.interfaces, commands_);
   // Reassembly of segmented control messages gives up on the missing pieces in time.
   timers.Every(1000 * kMs, 1000 * kMs, [this] { channel_->Expire(clock_.MonotonicNs()); });
 
@@ -172,7 +173,7 @@ absl::Status Daemon::StartMonitoring() {
   monitor_ = *std::move(m);
   // Sampling on the main lcore, never on the packet path; the first sample at once.
   loop_->timers().Every(config_.sample_interval_ms * kMs, 0, [this] { Sample(); });
-  RegisterMonitorCommands(*monitor_, commands_);
+  RegisterMonitorCommands(*monitor_, config_.interfaces, commands_);
   if (config_.metrics_port == 0) return absl::OkStatus();
   MetricsEndpointOptions options;
   options.address = config_.metrics_address;
@@ -282,7 +283,7 @@ void Daemon::ReportIdentity(json& s) const {
   s["node"] = config_.node;
   s["cluster_id"] = config_.cluster_id;
   s["pid"] = getpid();
-  s["version"] = DMPD_VERSION;
+  s["version"] = kVersion;
   s["ethertype"] = absl::StrFormat("0x%04x", config_.ethertype);
   s["hello_interval_ms"] = config_.hello_interval_ms;
   s["uptime_ms"] = (clock_.MonotonicNs() - started_ns_) / kMs;

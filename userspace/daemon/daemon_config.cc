@@ -18,10 +18,19 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "userspace/cli/closest_name.h"
+#include "userspace/cli/version.h"
 #include "userspace/vs/service_spec.h"
 
 namespace dmpd {
 namespace {
+
+constexpr std::pair<const char*, uint32_t vs::ConnTimeouts::*> kVsTimeoutSettings[] = {
+    {"vs_timeout_syn_recv_s", &vs::ConnTimeouts::syn_recv_s},
+    {"vs_timeout_established_s", &vs::ConnTimeouts::established_s},
+    {"vs_timeout_fin_wait_s", &vs::ConnTimeouts::fin_wait_s},
+    {"vs_timeout_close_s", &vs::ConnTimeouts::close_s},
+    {"vs_timeout_udp_s", &vs::ConnTimeouts::udp_s}};
 
 absl::Status Invalid(absl::string_view key, absl::string_view value, absl::string_view expected) {
   return absl::InvalidArgumentError(
@@ -194,11 +203,7 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   if (key == "vs_health_timeout_ms") {
     return ParseUnsigned(key, value, 10, 60'000, c.vs_health_timeout_ms);
   }
-  for (auto [name, field] : {std::pair{"vs_timeout_syn_recv_s", &vs::ConnTimeouts::syn_recv_s},
-                             {"vs_timeout_established_s", &vs::ConnTimeouts::established_s},
-                             {"vs_timeout_fin_wait_s", &vs::ConnTimeouts::fin_wait_s},
-                             {"vs_timeout_close_s", &vs::ConnTimeouts::close_s},
-                             {"vs_timeout_udp_s", &vs::ConnTimeouts::udp_s}}) {
+  for (auto [name, field] : kVsTimeoutSettings) {
     if (key == name) return ParseUnsigned(key, value, 1, 86400, c.vs_timeouts.*field);
   }
   if (key == "lb_wl_threshold") {
@@ -250,7 +255,21 @@ absl::Status ApplySetting(DaemonConfig& c, absl::string_view raw_key, absl::stri
   }
   if (key == "accept_foreign_unicast") return ParseBool(key, value, c.accept_foreign_unicast);
   if (key == "allow_generic_xdp") return ParseBool(key, value, c.allow_generic_xdp);
-  return absl::InvalidArgumentError(absl::StrCat("unknown setting '", raw_key, "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown setting '", raw_key, "'", DidYouMean(key, KnownSettingNames())));
+}
+
+std::vector<std::string> KnownSettingNames() {
+  // The usage text lists every setting at the start of a line (two spaces, the name, a
+  // description); `vs_timeout_<state>_s` stands for the timeouts' own table.
+  std::vector<std::string> names = {"config"};
+  for (absl::string_view line : absl::StrSplit(DaemonUsage(), '\n')) {
+    if (!absl::ConsumePrefix(&line, "  ") || line.empty() || line[0] == ' ') continue;
+    const absl::string_view name = line.substr(0, line.find(' '));
+    if (name.find('<') == absl::string_view::npos) names.emplace_back(name);
+  }
+  for (const auto& [name, field] : kVsTimeoutSettings) names.emplace_back(name);
+  return names;
 }
 
 absl::Status ApplyConfigText(DaemonConfig& c, absl::string_view text, absl::string_view origin) {
@@ -278,6 +297,7 @@ absl::StatusOr<DaemonConfig> ParseDaemonArgs(const std::vector<std::string>& arg
   for (size_t i = 0; i < args.size(); ++i) {
     absl::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") return absl::CancelledError(DaemonUsage());
+    if (arg == "--version") return absl::CancelledError(absl::StrCat("dmpdd ", kVersion, "\n"));
     if (!absl::ConsumePrefix(&arg, "--")) {
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
     }
@@ -323,6 +343,7 @@ absl::Status FinalizeConfig(DaemonConfig& c) {
 
 std::string DaemonUsage() {
   return R"(usage: dmpdd [--config FILE] [--SETTING VALUE]...
+       dmpdd --help | --version
 Settings (in the config file as `setting = value`, as flags with dashes or underscores):
   node                     this node's number, 0-65534 (required)
   interfaces               comma-separated LAN interfaces to attach to (required)

@@ -113,13 +113,16 @@ absl::Status ApplyConfigText(DaemonConfig& config, absl::string_view text,
                              absl::string_view origin);
 
 // Parses argv (without argv[0]): `--config FILE` is applied first, then the other flags
-// in order. `--help` yields kCancelled with the usage text as message.
+// in order. `--help` and `--version` yield kCancelled with the text to print as message.
 absl::StatusOr<DaemonConfig> ParseDaemonArgs(const std::vector<std::string>& args);
 
 // Checks the fields that are required or depend on each other and fills derived defaults.
 absl::Status FinalizeConfig(DaemonConfig& config);
 
 std::string DaemonUsage();
+
+// Every setting's name, as `--help` lists them (for "did you mean" on an unknown one).
+std::vector<std::string> KnownSettingNames();
 
 }  // namespace dmpd
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "userspace/runtime/port_operand.h"
 
 namespace dmpd {
 
@@ -69,7 +70,8 @@ json NeighbourJson(const Neighbour& n, uint64_t now_ns) {
 
 }  // namespace
 
-void NeighbourDiscovery::Register(CommandRegistry& commands) {
+void NeighbourDiscovery::Register(const std::vector<std::string>& port_names,
+                                  CommandRegistry& commands) {
   commands.AddStatusSection([this](json& status) {
     status["neighbour_table"] = {{"entries", table_.size()},
                                  {"max", table_.max_entries()},
@@ -88,14 +90,17 @@ void NeighbourDiscovery::Register(CommandRegistry& commands) {
   commands.Register(
       "neighbours", "PORT [OFFSET]",
       absl::StrCat("the neighbours heard on a port, ", kNeighboursShown, " at a time from OFFSET"),
-      [this](const CommandRegistry::Args& args) -> absl::StatusOr<json> {
-        size_t port = 0, offset = 0;
-        if (args.empty() || args.size() > 2 || !absl::SimpleAtoi(args[0], &port) ||
-            port >= hellos_received_.size() ||
+      [this, port_names](const CommandRegistry::Args& args) -> absl::StatusOr<json> {
+        size_t offset = 0;
+        if (args.empty() || args.size() > 2 ||
             (args.size() == 2 && !absl::SimpleAtoi(args[1], &offset))) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "usage: neighbours PORT [OFFSET], PORT an index below ", hellos_received_.size()));
+          return absl::InvalidArgumentError(absl::StrCat("usage: neighbours PORT [OFFSET]; ",
+                                                         PortOperandHelp(port_names)));
         }
+        auto parsed = ParsePortOperand(args[0], port_names);
+        if (!parsed.ok()) return parsed.status();
+        const size_t port = *parsed;
+        if (port >= hellos_received_.size()) return absl::InternalError("port beyond the channel's");
         const std::vector<Neighbour> all = table_.On(port, offset + kNeighboursShown);
         json list = json::array();
         const uint64_t now = timers_.NowNs();

@@ -36,7 +36,8 @@ class NeighbourDiscovery {
 
   // Adds `neighbours` to each port of `status` (status["ports"][i], built earlier) and a
   // "neighbour_table" summary; registers `dmpdctl neighbours PORT [OFFSET]`.
-  void Register(CommandRegistry& commands);
+  // PORT is an index or one of `port_names` (the ports' interfaces in index order).
+  void Register(const std::vector<std::string>& port_names, CommandRegistry& commands);
 
   const NeighbourTable& table() const { return table_; }
   uint64_t hellos_received(size_t port) const { return hellos_received_[port]; }

@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "userspace/daemon/log.h"
+#include "userspace/runtime/port_operand.h"
 
 namespace dmpd {
 
@@ -17,16 +18,20 @@ void PortBandwidths::Apply(monitor::SampleInputs& in) const {
   }
 }
 
-void PortBandwidths::Register(CommandRegistry& commands) {
+void PortBandwidths::Register(const std::vector<std::string>& port_names,
+                              CommandRegistry& commands) {
   commands.Register(
       "port-bandwidth", "PORT MBPS|default",
       "a port's bandwidth for utilisation (eq. 3), over its link speed; default: the link's",
-      [this](const CommandRegistry::Args& args) -> absl::StatusOr<json> {
-        size_t port = 0;
-        if (args.size() != 2 || !absl::SimpleAtoi(args[0], &port) || port >= override_mbps_.size()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "usage: port-bandwidth PORT MBPS|default; PORT is 0..", override_mbps_.size() - 1));
+      [this, port_names](const CommandRegistry::Args& args) -> absl::StatusOr<json> {
+        if (args.size() != 2) {
+          return absl::InvalidArgumentError(absl::StrCat("usage: port-bandwidth PORT MBPS|default; ",
+                                                         PortOperandHelp(port_names)));
         }
+        auto parsed = ParsePortOperand(args[0], port_names);
+        if (!parsed.ok()) return parsed.status();
+        const size_t port = *parsed;
+        if (port >= override_mbps_.size()) return absl::InternalError("port beyond the data plane's");
         uint64_t mbps = 0;
         if (args[1] == "default") {
           override_mbps_[port].reset();

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "userspace/monitor/sample_inputs.h"
@@ -24,8 +25,9 @@ class PortBandwidths {
   // Sets each port's override_bandwidth_bits_per_second in the monitor's inputs.
   void Apply(monitor::SampleInputs& in) const;
 
-  // `port-bandwidth PORT MBPS|default`, and each port's override in `status`.
-  void Register(CommandRegistry& commands);
+  // `port-bandwidth PORT MBPS|default` (PORT an index or one of `port_names`), and each
+  // port's override in `status`.
+  void Register(const std::vector<std::string>& port_names, CommandRegistry& commands);
 
  private:
   std::vector<std::optional<uint64_t>> override_mbps_;
