@@ -10,6 +10,7 @@
 #include <set>
 
 #include "tests/support/memory_transport.h"
+#include "userspace/cluster/cluster_commands.h"
 
 namespace dmpd::cluster {
 namespace {
@@ -270,6 +271,40 @@ TEST(ClusterNode, APortThatStopsHearingTheClusterIsDownInEveryView) {
   h.node(3).link[1] = true;
   h.RunCycles(2);
   EXPECT_EQ(h[2].members().at(3).view.ports[1].state, kPortUp);
+}
+
+// `cluster --json` as each node prints it: the ports of `member` as (up, state) pairs.
+std::vector<std::pair<bool, std::string>> PortsShownFor(ClusterNode& viewer, uint16_t member) {
+  std::vector<std::pair<bool, std::string>> out;
+  const nlohmann::json view = ClusterView(viewer);
+  for (const auto& m : view["members"]) {
+    if (m["node"] != member) continue;
+    for (const auto& p : m["ports"]) out.emplace_back(p["up"], p["state"]);
+  }
+  return out;
+}
+
+TEST(ClusterNode, AFailedMembersPortsAreDownAndALeftMembersUnknownInEveryView) {
+  Harness h;
+  for (uint16_t id : {1, 2, 3, 4}) h.Add(id);
+  h.RunCycles(10);
+  using Shown = std::vector<std::pair<bool, std::string>>;
+  EXPECT_EQ(PortsShownFor(h[1], 3), (Shown{{true, "up"}, {true, "up"}}));
+  h.Crash(3);
+  h[4].Leave(kOperator);
+  h.RunCycles(10);
+  for (uint16_t viewer : {1, 2}) {  // the master and a follower
+    ASSERT_EQ(StateOf(h[viewer], 3), MemberState::kFailed) << viewer;
+    EXPECT_EQ(PortsShownFor(h[viewer], 3), (Shown{{false, "down"}, {false, "down"}})) << viewer;
+    ASSERT_EQ(StateOf(h[viewer], 4), MemberState::kLeft) << viewer;
+    EXPECT_EQ(PortsShownFor(h[viewer], 4), (Shown{{false, "unknown"}, {false, "unknown"}}))
+        << viewer;
+  }
+  h.Restart(3);
+  h[4].Join();
+  h.RunCycles(10);
+  EXPECT_EQ(PortsShownFor(h[1], 3), (Shown{{true, "up"}, {true, "up"}}));
+  EXPECT_EQ(PortsShownFor(h[2], 4), (Shown{{true, "up"}, {true, "up"}}));
 }
 
 TEST(ClusterNode, ARestartedNodeDoesNotDeposeTheMaster) {

@@ -3,8 +3,9 @@
 """Failover (CLU-3, CLU-4, REL-2). Four nodes x two ports, 100 ms cycles, k = 3:
 
 1. `dmpd-lab stop --kill` (SIGKILL) of the master: the three survivors agree on one new
-   master (a survivor) and see the killed node `failed`. Measured: seconds and cycles from
-   the kill to the survivors' agreement and to `failed` in every survivor's view.
+   master (a survivor) and see the killed node `failed`, its ports down (never up).
+   Measured: seconds and cycles from the kill to the survivors' agreement and to `failed`
+   in every survivor's view.
 2. `dmpd-lab start` of the killed node: it is a member again (alive in every view, the
    full view of 4 x 2 ports everywhere) and the master stays the one elected in 1 (a
    restarted node does not depose a healthy master; preempt is off). Measured: seconds
@@ -70,6 +71,9 @@ def body(lab):
             if m["node"] != old:
                 check(m["state"] == "alive", f"node {n} sees survivor {m['node']} "
                                              f"{m['state']}: {summary(vs)}")
+            else:  # what a failed node last said of its ports is no longer vouched for
+                up = [p["port"] for p in m["ports"] if p["up"] or p["state"] == "up"]
+                check(not up, f"node {n} shows failed node {old}'s ports {up} up")
 
     lab.start(old)
     t_start = time.monotonic()

@@ -35,14 +35,15 @@ json MemberJson(const Member& m, uint64_t now_ns) {
 #undef DMPD_INFO_JSON
   json ports = json::array();
   for (const PortInfo& p : m.view.ports) {
+    const std::optional<uint8_t> state = VouchedPortState(m, p);
     json port = {{"port", p.id},
-                 {"up", p.state == kPortUp},
+                 {"up", state == kPortUp},
                  {"mac", p.mac ? json(FormatMac(*p.mac)) : json(nullptr)}};
 #define DMPD_PORT_JSON(bit, name, type, doc) \
   if constexpr (!std::is_same_v<type, MacAddress>) port[#name] = Opt(p.name);
     DMPD_PORT_INFO_FIELDS(DMPD_PORT_JSON)
 #undef DMPD_PORT_JSON
-    port["state"] = PortStateName(p.state);  // by name, over the field's number
+    port["state"] = PortStateName(state);  // by name, over the field's number
     ports.push_back(std::move(port));
   }
   json j = {{"node", m.node},

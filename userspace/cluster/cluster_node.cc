@@ -48,6 +48,14 @@ std::string_view MemberStateName(MemberState s) {
   return "?";
 }
 
+std::optional<uint8_t> VouchedPortState(const Member& m, const PortInfo& p) {
+  switch (m.state) {
+    case MemberState::kFailed: return kPortDown;
+    case MemberState::kLeft: return std::nullopt;
+    default: return p.state;
+  }
+}
+
 bool ClusterNode::Rank::operator>(const Rank& o) const {
   // Higher priority, then the fresher view, then the lower node number.
   return std::make_tuple(priority, view_cycle, static_cast<uint16_t>(~node)) >

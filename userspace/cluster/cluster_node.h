@@ -91,6 +91,11 @@ struct Member {
   NodeView view;               // its monitoring data: Table 3 node, Table 4 ports
 };
 
+// A member's port as the cluster can vouch for it. What a failed member last said of its
+// ports is history: they are down as far as anyone can tell (the master sends them so).
+// A member that left reports nothing any more: its ports are not known (nullopt).
+std::optional<uint8_t> VouchedPortState(const Member& m, const PortInfo& p);
+
 struct ClusterStats {
   uint64_t elections_started = 0;
   uint64_t terms_adopted = 0;

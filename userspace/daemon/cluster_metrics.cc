@@ -35,11 +35,12 @@ std::string RenderClusterMetrics(const cluster::ClusterNode& c, const std::strin
     }
   }
   w.Family("dmpd_cluster_member_port_up", "gauge",
-           "1 when a member's port hears the cluster, as the master's view says");
+           "1 when a member's port hears the cluster, as the master's view says (0 for a "
+           "failed or left member's)");
   for (const auto& [id, m] : c.members()) {
     for (const PortInfo& p : m.view.ports) {
       w.Sample({node, {"member", std::to_string(id)}, {"port", std::to_string(p.id)}},
-               uint64_t{p.state == kPortUp});
+               uint64_t{cluster::VouchedPortState(m, p) == kPortUp});
     }
   }
   const cluster::ClusterStats& st = c.stats();
