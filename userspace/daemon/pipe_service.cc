@@ -167,6 +167,7 @@ void PipeService::EndSession(int fd) {
       Log(LogLevel::kInfo, "pipes",
           absl::StrCat("pipe ", slots_[i].config.pipe, ": its application (",
                        Owner(slots_[i].pid), ") went away; reclaimed"));
+      slots_[i].closed_by = "reclaimed";
       Close(i);
     }
   }
@@ -423,7 +424,8 @@ void PipeService::Reap() {
       continue;
     }
     if (data_plane_.pipes().closed_generation(i) < s.close_target) continue;
-    // The worker holds nothing of it any more.
+    // The worker holds nothing of it any more: its counters are final.
+    closed_.Add(SlotJson(i), absl::ToUnixMillis(loop_.clock().Wall()), s.closed_by);
     data_plane_.SetAppDoorbell(i, -1);
     FreeOldRings(s);
     munmap(s.map, s.layout.total_bytes);
@@ -537,15 +539,11 @@ std::vector<monitor::PipeStats> PipeService::PipeSnapshot() const {
   return out;
 }
 
-json PipeService::Report() const {
-  json pipes = json::array();
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    const Slot& s = slots_[i];
-    if (s.state == SlotState::kFree) continue;
-    const pipe::SlotCounters& c = data_plane_.pipes().slot_counters(i);
-    auto* base = static_cast<std::byte*>(s.map);
-    pipes.push_back(
-        {{"pipe", s.config.pipe},
+json PipeService::SlotJson(uint32_t i) const {
+  const Slot& s = slots_[i];
+  const pipe::SlotCounters& c = data_plane_.pipes().slot_counters(i);
+  auto* base = static_cast<std::byte*>(s.map);
+  return {{"pipe", s.config.pipe},
          {"slot", i},
          {"state", s.state == SlotState::kOpen ? "open" : "closing"},
          {"pid", s.pid},
@@ -572,13 +570,21 @@ json PipeService::Report() const {
          {"out_of_order", c.out_of_order.Get()},
          {"rate_limited_ns", c.rate_limited_ns.Get()},
          {"allowance_bytes_per_s",
-          feedback_.allowance(i) ? json(*feedback_.allowance(i)) : json(nullptr)}});
+          feedback_.allowance(i) ? json(*feedback_.allowance(i)) : json(nullptr)}};
+}
+
+json PipeService::Report() const {
+  json pipes = json::array();
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].state != SlotState::kFree) pipes.push_back(SlotJson(i));
   }
   json engine = json::object();
 #define DMPD_ENGINE_COUNTER_JSON(name, doc) engine[#name] = data_plane_.pipes().counters().name.Get();
   DMPD_ENGINE_COUNTERS(DMPD_ENGINE_COUNTER_JSON)
 #undef DMPD_ENGINE_COUNTER_JSON
   return {{"pipes", std::move(pipes)},
+          {"closed", closed_.Json()},
+          {"closed_kept", pipe::ClosedPipeLog::kDefaultCapacity},
           {"engine", std::move(engine)},
           {"sessions", sessions_.size()},
           {"max_pipes", slots_.size()},

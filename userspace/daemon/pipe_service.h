@@ -20,6 +20,7 @@
 #include "userspace/daemon/daemon_config.h"
 #include "userspace/daemon/data_plane.h"
 #include "userspace/monitor/pipe_stats_source.h"
+#include "userspace/pipe/closed_pipe_log.h"
 #include "userspace/pipe/feedback_controller.h"
 #include "userspace/pipe/port_chooser.h"
 #include "userspace/pipe/session_protocol.h"
@@ -73,6 +74,7 @@ class PipeService final : public monitor::PipeStatsSource {
     void* map = nullptr;
     UniqueFd rx_doorbell;
     uint64_t close_target = 0;  // the engine's closed generation that frees it
+    const char* closed_by = "closed";  // or "reclaimed": for the closed pipes' log
     // A resize under way (PIPE-2): the rings the worker may still read, freed when the
     // engine's resized generation reaches resize_target (or the slot is reclaimed).
     void* old_map = nullptr;
@@ -102,6 +104,7 @@ class PipeService final : public monitor::PipeStatsSource {
   absl::Status CheckBudget(const pipe::RegionLayout& layout) const;
   absl::StatusOr<uint32_t> OwnedSlot(int session, uint16_t pipe) const;
   void Close(uint32_t slot);
+  nlohmann::json SlotJson(uint32_t slot) const;  // one pipe of `dmpdctl pipes`
   void FreeOldRings(Slot& s);
   void Reap();
   void RefreshRoutes();
@@ -116,6 +119,7 @@ class PipeService final : public monitor::PipeStatsSource {
   std::map<int, Session> sessions_;
   std::vector<Slot> slots_;
   std::map<uint16_t, uint32_t> slot_of_pipe_;
+  pipe::ClosedPipeLog closed_;  // the last pipes freed, with their final counters
   uint64_t memory_used_ = 0;
   std::map<uint16_t, pipe::Route> posted_routes_;
   PipeServiceStats stats_;
