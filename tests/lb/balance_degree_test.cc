@@ -54,6 +54,23 @@ TEST(BalanceDegree, EqualLoadsHaveNoSpreadAndNothingToBalance) {
   EXPECT_EQ(BalanceDegree({}, 0.0), 0.0);
 }
 
+// An idle cluster: only heartbeats, about 1e-5 of a link on each port. The t statistic
+// does not care about scale, so loads of 1e-5 that differ by a few percent of themselves
+// gave WL ≈ 36 (`dmpdctl lb`: every load 0.000, WL 36.299, above the threshold 1.86).
+// Differences below the resolution of a load are not a spread.
+TEST(BalanceDegree, IdlePortsAreBalanced) {
+  const std::vector<double> idle = {0.0000112, 0.0000106};  // bare formula: WL ≈ 36.3
+  EXPECT_EQ(BalanceDegree(idle, 0.0), 0.0);
+  LoadSummary s;
+  EXPECT_EQ(Overloaded(idle, Paper(0.0), &s), (std::vector<bool>{false, false}));
+  EXPECT_EQ(s.wl, 0.0);
+  // Three idle ports and one barely used, all within kLoadResolution of each other.
+  EXPECT_EQ(BalanceDegree(std::vector<double>{0.0004, 0.00001, 0.00002, 0.0}, 0.0), 0.0);
+  EXPECT_EQ(BalanceDegree(std::vector<double>{0.0, 0.0, 0.0}, 0.0), 0.0);
+  // A spread at the resolution is measured again: {0.002, 0} has s ≈ 0.0014, WL = 1.
+  EXPECT_NEAR(BalanceDegree(std::vector<double>{0.002, 0.0}, 0.0), 1.0, 1e-12);
+}
+
 TEST(BalanceDegree, ThresholdIsExceededOnlyAboveIt) {
   const std::vector<double> loads = {0.875, 0.375, 0.375, 0.375};  // WL = 2 with μ = 0.25
   EXPECT_EQ(Overloaded(loads, Paper(0.25, 2.0)), (std::vector<bool>{false, false, false, false}));

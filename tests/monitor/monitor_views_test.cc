@@ -119,6 +119,57 @@ TEST_F(ViewsTest, PortsTableLikeThePapersTable4) {
   EXPECT_EQ(t, FormatPortsTable(PortsView(*sample_)));  // same data, same table
 }
 
+// The footnote explains a mark, so it comes with a marked row only: ports whose bandwidth
+// is the link's own speed have neither.
+TEST_F(ViewsTest, PortsTableFootnoteOnlyUnderAStarredRow) {
+  json v = OverTheWire(PortsView(*sample_));
+  const std::string marked = FormatPortsTable(v);
+  EXPECT_NE(marked.find("n1p0  1   100.0*"), std::string::npos) << marked;
+  EXPECT_NE(marked.find("\n(* bandwidth"), std::string::npos) << marked;
+  v["ports"][0]["bandwidth_source"] = "link";
+  const std::string plain = FormatPortsTable(v);
+  EXPECT_EQ(plain.find('*'), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("bandwidth from"), std::string::npos) << plain;
+}
+
+// `dmpdctl port-bandwidth` on a port whose link reports its speed (eth1: 10 Gb/s) is marked
+// like a configured one from the next sample on.
+TEST_F(ViewsTest, PortsTableMarksABandwidthSetByHand) {
+  SampleInputs in;
+  in.ports = {VethPort(990, 1'250'000, 1000, 125'000, 10, 0.05)};
+  PortInput eth1;
+  eth1.name = "eth1";
+  eth1.queues.resize(1);
+  eth1.override_bandwidth_bits_per_second = 1e8;
+  in.ports.push_back(eth1);
+  monitor_->Sample(kT0 + absl::Seconds(2), in);
+  const json v = OverTheWire(PortsView(*monitor_->Latest()));
+  EXPECT_EQ(v["ports"][1]["bandwidth_source"], "configured");
+  const std::string t = FormatPortsTable(v);
+  EXPECT_NE(t.find("eth1  0   100.0*"), std::string::npos) << t;
+  EXPECT_NE(t.find("port-bandwidth"), std::string::npos) << t;  // the footnote names both
+}
+
+// Numbers in tables are rounded to the column's decimals; a ratio computed as a difference
+// that comes out a hair below zero is 0, not "-0.0".
+TEST_F(ViewsTest, TableNumbersAreRounded) {
+  json v = OverTheWire(PortsView(*sample_));
+  v["ports"][0]["utilisation_ratio"] = 0.1 + 0.2;  // 0.30000000000000004
+  v["ports"][0]["loss_ratio"] = -1e-17;
+  v["ports"][0]["load"] = 0.1 + 0.2;
+  const std::string t = FormatPortsTable(v);
+  EXPECT_EQ(t.find("0.3000"), std::string::npos) << t;
+  EXPECT_EQ(t.find("-0"), std::string::npos) << t;
+  EXPECT_NE(t.find("30.0"), std::string::npos) << t;
+  EXPECT_NE(t.find("0.300"), std::string::npos) << t;
+  json n = OverTheWire(NodeView(*sample_));
+  n["cpu_temperature_celsius"] = -0.01;
+  n["load"] = json::array({0.1 + 0.2, -0.001, 1e-9});
+  const std::string node = FormatNodeTable(n);
+  EXPECT_NE(node.find("0.30/0.00/0.00"), std::string::npos) << node;
+  EXPECT_EQ(node.find("-0"), std::string::npos) << node;
+}
+
 TEST_F(ViewsTest, HistoryTable) {
   const auto h = monitor_->PortHistory("n1p0");
   ASSERT_TRUE(h.ok());

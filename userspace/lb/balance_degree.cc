@@ -53,7 +53,7 @@ double SampleStdDev(std::span<const double> loads) {
 
 double BalanceDegree(std::span<const double> loads, double expected_load_mu) {
   const double s = SampleStdDev(loads);
-  if (loads.size() < 2 || s == 0) return 0;
+  if (loads.size() < 2 || s < kLoadResolution) return 0;
   const double n = static_cast<double>(loads.size());
   return std::sqrt(n) * std::fabs(MeanLoad(loads) - expected_load_mu) / s;
 }

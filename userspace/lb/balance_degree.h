@@ -55,8 +55,16 @@ double MeanLoad(std::span<const double> loads);
 // s of eq. (8), the sample standard deviation; 0 when n < 2 (undefined: nothing to spread).
 double SampleStdDev(std::span<const double> loads);
 
-// eq. (8). Guards: n < 2 or s = 0 give 0 — one port, or ports all equally loaded, have
-// nothing to balance, whatever the mean (the bare formula divides by zero there).
+// Loads closer together than this are equal. A load is a fraction of a link; 0.001 (a
+// tenth of a percent) is the precision `dmpdctl lb` prints, far below what a key moves (the
+// load-gap criterion ignores gaps under 0.02), and above what heartbeats alone put on an
+// idle port (1e-5 of a 100 Mbit/s link or less).
+inline constexpr double kLoadResolution = 0.001;
+
+// eq. (8). Guards: n < 2 or s < kLoadResolution give 0 — one port, or ports all equally
+// loaded, have nothing to balance, whatever the mean. The bare formula divides by zero at
+// s = 0, and near it measures noise: it does not depend on the scale of the loads, so idle
+// ports (loads of 1e-5 differing by a few percent of that) read WL ≈ 36, "unbalanced".
 double BalanceDegree(std::span<const double> loads, double expected_load_mu);
 
 struct LoadSummary {

@@ -47,11 +47,15 @@ std::string NodeName(const StaticInfo& st) {
 
 // ---- table helpers: they read the view documents only.
 
+// `decimals` places, and never "-0.0": a ratio computed from differences of counters may
+// come out a hair below zero, which is zero at the precision shown.
 std::string Fixed(const json& v, double scale, int decimals) {
   if (!v.is_number()) return "-";
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.*f", decimals, v.get<double>() * scale);
-  return buf;
+  std::string out = buf;
+  if (out[0] == '-' && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);
+  return out;
 }
 std::string Percent(const json& v) { return Fixed(v, 100, 1); }
 std::string Mbps(const json& v) { return Fixed(v, 1e-6, 1); }
@@ -265,6 +269,7 @@ std::string FormatPortsTable(const json& views) {
   TextTable detail({"NODE", "PORT", "UP", "BW Mb/s", "RX Mb/s", "TX Mb/s", "UTIL%", "KUTIL%",
                     "LOSS%", "OVF%", "LOAD", "PMD rx/s", "PMD miss/s", "KRN rx/s", "KRN drop/s",
                     "XDP redir/s", "XDP pass/s", "RING rx/tx", "CHANNELS"});
+  bool starred = false;  // a footnote explains the mark, so only under a marked row
   for (const json& v : Items(views)) {
     std::string state;
     std::vector<std::string> rates, utils;
@@ -294,10 +299,13 @@ std::string FormatPortsTable(const json& views) {
                        ? absl::StrCat("combined ", Text(At(ch, "combined")))
                        : absl::StrCat("rx ", Text(At(ch, "rx")), " tx ", Text(At(ch, "tx")));
       }
+      // "configured": BW is not the link's own speed, but the configuration's
+      // port_bandwidth_mbps or what `dmpdctl port-bandwidth` set (NodeMonitor lumps them).
+      const bool not_link_speed = Text(At(p, "bandwidth_source")) == "configured";
+      starred |= not_link_speed;
       detail.Add({Text(At(v, "node")), Text(At(p, "port")), up ? "1" : "0",
-                  Mbps(At(p, "bandwidth_bits_per_second")) +
-                      (Text(At(p, "bandwidth_source")) == "configured" ? "*" : ""),
-                  Mbps(rx), Mbps(tx), Percent(At(p, "utilisation_ratio")),
+                  Mbps(At(p, "bandwidth_bits_per_second")) + (not_link_speed ? "*" : ""), Mbps(rx),
+                  Mbps(tx), Percent(At(p, "utilisation_ratio")),
                   Percent(At(p, "kernel_utilisation_ratio")), Percent(At(p, "loss_ratio")),
                   Percent(At(p, "overflow_ratio")), Fixed(At(p, "load"), 1, 3),
                   Fixed(Rate(pmd, "rx_packets"), 1, 0), Fixed(Rate(pmd, "imissed"), 1, 0),
@@ -312,7 +320,10 @@ std::string FormatPortsTable(const json& views) {
                  state.empty() ? "-" : state, absl::StrJoin(rates, " "),
                  absl::StrJoin(utils, " ")});
   }
-  return summary.Render() + "\n" + detail.Render() + "(* bandwidth from configuration)\n";
+  return summary.Render() + "\n" + detail.Render() +
+         (starred ? "(* bandwidth from the configuration or `dmpdctl port-bandwidth`, not the "
+                    "link's speed)\n"
+                  : "");
 }
 
 std::string FormatPortHistoryTable(const json& view) {
