@@ -24,6 +24,9 @@
    last frame that arrived on each path, so frames lost among delivered ones leave the
    window at the next credit. (With cumulative counts they stayed in flight until a window
    was full of them, about every half second here, and 20 ms later it was written off.)
+8. What an operator reads after a run: the receiver's closed pipe stays in `dmpdctl pipes`
+   with its final counters; `dmpd-perf ping` to a node that does not exist, or to a pipe
+   nobody listens on, exits 1 saying which.
 """
 
 import json
@@ -173,6 +176,24 @@ def lossy_port(lab, c):
             f"lost frames stayed in flight")
 
 
+def after_the_run(lab, c):
+    r = Receiver(lab, 2, 21, "--count", 500)
+    send(lab, 1, 2, 21, "--count", 500)
+    c.check(r.result()["received"] == 500, "the run before the closed-pipe check")
+    closed = [p for p in pipes(lab, 2)["closed"] if p["pipe"] == 21]
+    say(f"node 2's closed pipe 21: {closed[:1]}")
+    c.check(closed and closed[0]["received_messages"] == 500 and closed[0]["state"] == "closed"
+            and closed[0]["closed_by"] == "closed" and closed[0]["closed_unix_ms"] > 0,
+            f"node 2 keeps no record of closed pipe 21 with its counters: {closed}")
+    for node, pipe, reason in ((9, 22, "no route to node 9"), (2, 99, "no answer to 3 pings")):
+        p = run(nsenter(lab.netns(1), [perf(), "ping", "--node", node, "--pipe", pipe,
+                                       "--count", 3, "--timeout", 0.3]),
+                timeout=60, check_rc=False, env=env_for(lab, 1))
+        say(f"ping node {node} pipe {pipe}: rc {p.returncode}, {p.stderr.strip()!r}")
+        c.check(p.returncode == 1 and reason in p.stderr,
+                f"ping node {node} pipe {pipe}: rc {p.returncode}, stderr {p.stderr.strip()!r}")
+
+
 def body(lab):
     c = Checks()
     exactly_once(lab, c)
@@ -182,6 +203,7 @@ def body(lab):
     resize_mid_run(lab, c)
     reopened_pipes(lab, c)
     lossy_port(lab, c)
+    after_the_run(lab, c)
     c.done()
 
 

@@ -26,6 +26,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "tools/dmpd-perf/perf_payload.h"
+#include "tools/dmpd-perf/perf_report.h"
+#include "userspace/cli/closest_name.h"
+#include "userspace/cli/version.h"
 #include "userspace/libdmpd/dmpd.h"
 
 namespace dmpd::perf {
@@ -134,6 +137,9 @@ void Usage(FILE* f) {
                "       dmpd-perf send --node N --pipe P [--count N] [--size B] [--copies K] "
                "[--rate MSGS] [--priority X] [--json]\n"
                "       dmpd-perf ping --node N --pipe P [--count N] [--size B] [--json]\n"
+               "       dmpd-perf --help | --version\n"
+               "exit status: 0 done as asked; 1 it could not (the reason on stderr: messages "
+               "lost,\n  no route, nobody answering, the daemon gone); 2 a usage error\n"
                "options (modes: r recv, s send, p ping):\n");
   for (const Option& o : Options()) {
     std::fprintf(f, "  %-13s %-4s %s\n", o.name, o.modes, o.help);
@@ -149,7 +155,8 @@ std::optional<Args> Parse(int argc, char** argv) {
                     : a.command == "ping" ? 'p'
                                           : 0;
   if (mode == 0) {
-    std::fprintf(stderr, "dmpd-perf: unknown command '%s'\n", argv[1]);
+    std::fprintf(stderr, "dmpd-perf: unknown command '%s'%s\n", argv[1],
+                 DidYouMean(argv[1], {"recv", "send", "ping"}).c_str());
     return std::nullopt;
   }
   for (int i = 2; i < argc; ++i) {
@@ -157,7 +164,12 @@ std::optional<Args> Parse(int argc, char** argv) {
     auto it = std::find_if(Options().begin(), Options().end(),
                            [&](const Option& o) { return flag == o.name; });
     if (it == Options().end() || std::strchr(it->modes, mode) == nullptr) {
-      std::fprintf(stderr, "dmpd-perf %s: unknown option %s\n", a.command.c_str(), argv[i]);
+      std::vector<std::string> known;
+      for (const Option& o : Options()) {
+        if (std::strchr(o.modes, mode) != nullptr) known.push_back(o.name);
+      }
+      std::fprintf(stderr, "dmpd-perf %s: unknown option %s%s\n", a.command.c_str(), argv[i],
+                   DidYouMean(flag, known).c_str());
       return std::nullopt;
     }
     if (!it->set) {
@@ -206,10 +218,14 @@ void Print(const json& j, bool as_json) {
     std::printf("%s\n", j.dump().c_str());
     return;
   }
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    std::printf("%-16s %s\n", it.key().c_str(),
-                it->is_string() ? it->get<std::string>().c_str() : it->dump().c_str());
-  }
+  std::fputs(ResultTable(j).c_str(), stdout);
+}
+
+// The result is printed either way; a run that fell short also says why and exits 1.
+int Verdict(const std::string& shortfall) {
+  if (shortfall.empty()) return 0;
+  std::fprintf(stderr, "dmpd-perf: %s\n", shortfall.c_str());
+  return 1;
 }
 
 int Fail(const std::string& what) {
@@ -442,7 +458,10 @@ int Recv(const Args& a) {
             {"resize", resizer.Report(p)},
             {"library", CountersJson(p.counters())}};
   Print(j, a.json);
-  return gone || resizer.failed() ? 1 : 0;
+  if (gone) return Verdict("the daemon went away");
+  if (resizer.failed()) return Verdict("the ring resize failed");
+  return Verdict(RecvShortfall(expected, s.distinct, j["lost"].get<uint64_t>(), s.corrupt,
+                               s.pings_echoed, a.timeout));
 }
 
 // ------------------------------------------------------------------------------ send
@@ -562,10 +581,13 @@ int Send(const Args& a) {
                    {"degraded_copies", d.degraded_copies},
                    {"rate_limited_ns", d.rate_limited_ns}};
   }
+  if (error.empty() && daemon.ok()) error = SendShortfall(sent, daemon->dropped_no_route, node);
   if (!error.empty()) j["error"] = error;
   if (!closed.ok()) j["close"] = std::string(closed.message());
   Print(j, a.json);
-  return error.empty() && closed.ok() && !resizer.failed() ? 0 : 1;
+  if (!error.empty()) return Verdict(error);
+  if (!closed.ok()) return Verdict(absl::StrCat("closing the pipe: ", closed.message()));
+  return Verdict(resizer.failed() ? "the ring resize failed" : "");
 }
 
 // ------------------------------------------------------------------------------ ping
@@ -645,6 +667,11 @@ int Ping(const Args& a) {
   for (double v : sorted) mean += v;
   if (!sorted.empty()) mean /= double(sorted.size());
   const uint64_t received = sorted.size();
+  if (error.empty()) {
+    auto daemon = p.DaemonCounters();
+    error = PingShortfall(sent, received + late, daemon.ok() ? daemon->dropped_no_route : 0, node,
+                          dst);
+  }
   json j = {{"mode", "ping"},
             {"node", p.node()},
             {"pipe", p.id()},
@@ -670,7 +697,7 @@ int Ping(const Args& a) {
             {"library", CountersJson(p.counters())}};
   if (!error.empty()) j["error"] = error;
   Print(j, a.json);
-  return error.empty() ? 0 : 1;
+  return Verdict(error);
 }
 
 }  // namespace
@@ -679,6 +706,10 @@ int Ping(const Args& a) {
 int main(int argc, char** argv) {
   if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
     dmpd::perf::Usage(stdout);
+    return 0;
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("dmpd-perf %s\n", dmpd::kVersion);
     return 0;
   }
   const std::optional<dmpd::perf::Args> a = dmpd::perf::Parse(argc, argv);

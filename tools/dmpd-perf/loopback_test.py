@@ -31,7 +31,7 @@ def wait_line(proc, needle, deadline_s=DEADLINE_S):
     raise RuntimeError(f"no '{needle}' within {deadline_s} s")
 
 
-def run_pair(perf, sock, pipe, send_args, recv_args=()):
+def run_pair(perf, sock, pipe, send_args, recv_args=(), recv_rc=0):
     recv = subprocess.Popen([perf, "recv", "--socket", sock, "--pipe", str(pipe), "--json",
                              "--timeout", "20", *recv_args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -47,8 +47,10 @@ def run_pair(perf, sock, pipe, send_args, recv_args=()):
         if recv.poll() is None:
             recv.kill()
             recv.wait()
-    if recv.returncode != 0:
-        raise RuntimeError(f"recv failed ({recv.returncode}): {out} {err}")
+    if recv.returncode != recv_rc:
+        raise RuntimeError(f"recv exited {recv.returncode}, not {recv_rc}: {out} {err}")
+    if recv_rc != 0 and "dmpd-perf: " not in err:
+        raise RuntimeError(f"recv exited {recv.returncode} without saying why: {err}")
     return json.loads(send.stdout), json.loads(out)
 
 
@@ -103,9 +105,21 @@ def main(argv):
             lat = pj["latency_us"]
             check(0 < lat["p50"] <= lat["p99"] <= lat["p999"], "latency", pj)
             check(rj["pings_echoed"] == 500, "echoed", rj)
+            # Nobody answers on this pipe: ping fails and says why (fake_dmpdd counts a
+            # message for a pipe nobody opened as having no route; e2e_pipes checks both
+            # reasons against a real daemon).
+            pipe += 1
+            p = subprocess.run([perf, "ping", "--socket", sock, "--node", "1", "--pipe",
+                                str(pipe), "--count", "3", "--timeout", "0.2"],
+                               capture_output=True, text=True, timeout=DEADLINE_S)
+            check(p.returncode == 1 and ("no answer to 3 pings" in p.stderr or
+                                         "no route to node 1" in p.stderr),
+                  "ping to nobody", p.returncode, p.stdout, p.stderr)
+            check("latency_us" in p.stdout and "0.000" in p.stdout, "ping's table", p.stdout)
             # Exact loss: the sender skips every 100th sequence; the end marker names 5000.
             pipe += 1
-            s, r = run_pair(perf, sock, pipe, ["--count", "5000", "--drop-every", "100"])
+            s, r = run_pair(perf, sock, pipe, ["--count", "5000", "--drop-every", "100"],
+                            recv_rc=1)
             check(s["sent"] == 4950 and s["skipped"] == 50, "skipping sender", s)
             check(r["expected"] == 5000 and r["received"] == 4950 and r["lost"] == 50,
                   "exact loss", r)
