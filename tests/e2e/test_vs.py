@@ -290,6 +290,10 @@ def max_connections(lab, c, demo):
     settings = {"vs_vdports": VDPORTS, "vs_health_interval_ms": HEALTH_MS}
     lab.stop(1)
     lab.start(1, settings=settings)
+    # A VIP the node does not hold is refused, saying how to add it.
+    p = lab.ctl(1, "vs", "add-service", "198.19.100.9:80/tcp", "rr", check_rc=False)
+    c.check(p.returncode != 0 and "not an address of this node" in p.stderr,
+            f"add-service on a foreign VIP: rc {p.returncode}, {p.stderr.strip()!r}")
     lab.ctl(1, "vs", "add-service", SPEC, "rr")
     for a in demo["backends"]:
         lab.ctl(1, "vs", "add-backend", SPEC, f"{a}:8080", 1)

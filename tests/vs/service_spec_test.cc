@@ -29,5 +29,18 @@ TEST(ServiceSpecTest, ParsesAndFormatsWhatOperatorsWrite) {
   }
 }
 
+TEST(ServiceSpecTest, AVipMustBeAnAddressOfTheNode) {
+  const ServiceId id = *ParseServiceId("198.19.100.1:80/tcp");
+  const uint32_t vip = id.vip.addr;
+  EXPECT_TRUE(CheckVipIsLocal(id, {0x7f000001, vip}).ok());
+  const absl::Status s = CheckVipIsLocal(*ParseServiceId("198.19.100.9:80/tcp"), {0x7f000001, vip});
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "VIP 198.19.100.9 of 198.19.100.9:80/tcp is not an address of this node, so no "
+            "packet for it would arrive: add it first (ip address add 198.19.100.9/32 dev PORT) "
+            "and try again");
+  EXPECT_FALSE(CheckVipIsLocal(id, {}).ok());
+}
+
 }  // namespace
 }  // namespace dmpd::vs

@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "userspace/daemon/log.h"
 #include "userspace/monitor/prometheus_text_writer.h"
+#include "userspace/xdp/interface_facts.h"
 
 namespace dmpd {
 
@@ -182,6 +183,11 @@ absl::Status VirtualService::ApplyConfig() {
   for (const std::string& text : config_.vs_services) {
     absl::StatusOr<vs::ServiceLine> line = vs::ParseServiceLine(text);
     if (!line.ok()) return line.status();
+    // Configured services start even while their VIP is elsewhere: a failover manager
+    // (keepalived) may move it in later. Said, so that a typo does not go unnoticed.
+    if (absl::Status local = CheckVipIsLocalNow(line->id); !local.ok()) {
+      Log(LogLevel::kWarning, "vs", absl::StrCat("vs_service ", text, ": ", local.message()));
+    }
     if (absl::Status s = AddService(*line); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("vs_service ", text, ": ", s.message()));
     }
@@ -194,6 +200,16 @@ absl::Status VirtualService::ApplyConfig() {
     }
   }
   return SyncSteering();
+}
+
+absl::Status VirtualService::CheckVipIsLocalNow(const vs::ServiceId& id) const {
+  absl::StatusOr<std::vector<uint32_t>> local = LocalIpv4Addresses();
+  if (!local.ok()) {  // cannot tell: the service is not refused for that
+    Log(LogLevel::kWarning, "vs", absl::StrCat("reading the node's addresses: ",
+                                               local.status().message()));
+    return absl::OkStatus();
+  }
+  return vs::CheckVipIsLocal(id, *local);
 }
 
 absl::Status VirtualService::AddService(const vs::ServiceLine& line) {
@@ -268,7 +284,8 @@ absl::StatusOr<json> VirtualService::Command(const std::vector<std::string>& arg
   absl::Status s;
   if (verb == "add-service" && (args.size() == 2 || args.size() == 3)) {
     absl::StatusOr<vs::ServiceLine> line = vs::ParseServiceLine(rest());
-    s = line.ok() ? AddService(*line) : line.status();
+    s = !line.ok() ? line.status() : CheckVipIsLocalNow(line->id);
+    if (s.ok()) s = AddService(*line);
   } else if (verb == "remove-service" && args.size() == 2) {
     absl::StatusOr<vs::ServiceId> id = vs::ParseServiceId(args[1]);
     s = id.ok() ? RemoveService(*id) : id.status();

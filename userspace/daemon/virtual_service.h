@@ -62,6 +62,7 @@ class VirtualService {
   absl::Status ApplyConfig();
   absl::StatusOr<nlohmann::json> Command(const std::vector<std::string>& args);
   absl::Status AddService(const vs::ServiceLine& line);
+  absl::Status CheckVipIsLocalNow(const vs::ServiceId& id) const;
   absl::Status RemoveService(const vs::ServiceId& id);
   absl::Status AddBackend(const vs::BackendLine& line);
   absl::Status RemoveBackend(const vs::ServiceId& id, const vs::Endpoint& backend);

@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -48,6 +50,18 @@ absl::StatusOr<std::pair<uint16_t, uint16_t>> ParsePortRange(absl::string_view t
 
 bool IsKnownScheduler(absl::string_view name) {
   return name == "rr" || name == "wrr" || name == "lc";
+}
+
+absl::Status CheckVipIsLocal(const ServiceId& id, const std::vector<uint32_t>& local_addresses) {
+  if (std::find(local_addresses.begin(), local_addresses.end(), id.vip.addr) !=
+      local_addresses.end()) {
+    return absl::OkStatus();
+  }
+  const std::string vip = FormatAddress(id.vip.addr);
+  return absl::FailedPreconditionError(absl::StrCat(
+      "VIP ", vip, " of ", FormatServiceId(id),
+      " is not an address of this node, so no packet for it would arrive: add it first "
+      "(ip address add ", vip, "/32 dev PORT) and try again"));
 }
 
 absl::StatusOr<ServiceLine> ParseServiceLine(absl::string_view text) {

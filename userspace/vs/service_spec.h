@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -34,6 +35,11 @@ struct ServiceLine {
   std::string scheduler = "rr";
 };
 absl::StatusOr<ServiceLine> ParseServiceLine(absl::string_view text);
+
+// OK when the service's VIP is one of the node's addresses (host order). A VIP the node
+// does not hold gets no packets (nobody answers ARP for it) and its replies would leave
+// from an address the kernel does not own: FailedPrecondition, saying how to add it.
+absl::Status CheckVipIsLocal(const ServiceId& id, const std::vector<uint32_t>& local_addresses);
 
 // A backend of a service, as in `vs_backend = 198.19.100.1:80/tcp 198.19.11.2:8080 2`
 // (weight 0..65535, default 1; 0 takes no new connections).

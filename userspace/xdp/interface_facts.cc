@@ -3,7 +3,10 @@
 
 #include "common/mac_address.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -98,6 +101,18 @@ absl::Status CheckXdpMode(const std::string& ifname, XdpMode mode, bool allow_ge
   return absl::FailedPreconditionError(
       absl::StrCat("refusing interface ", ifname, ": the XDP program is attached in mode ",
                    XdpModeName(mode), ", expected native or generic"));
+}
+
+absl::StatusOr<std::vector<uint32_t>> LocalIpv4Addresses() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return absl::ErrnoToStatus(errno, "getifaddrs");
+  std::vector<uint32_t> out;
+  for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    out.push_back(ntohl(reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr));
+  }
+  freeifaddrs(list);
+  return out;
 }
 
 }  // namespace dmpd

@@ -33,6 +33,9 @@ absl::StatusOr<InterfaceFacts> ReadInterfaceFacts(const std::string& ifname);
 // as ports says why).
 uint32_t LargestMtu(const std::vector<std::string>& ifnames);
 
+// The IPv4 addresses of every interface in this network namespace, host order.
+absl::StatusOr<std::vector<uint32_t>> LocalIpv4Addresses();
+
 // OK for an Ethernet interface with a unicast MAC that is not loopback; otherwise an error
 // naming the interface, what is wrong, and what to do.
 absl::Status CheckPortInterface(const InterfaceFacts& facts);
