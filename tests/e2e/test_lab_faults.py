@@ -4,6 +4,11 @@
 Three nodes x two ports on one switch, hellos every 50 ms (neighbours expire after five
 intervals):
 
+0. The lab's own commands on a real lab: `up` ended with every node listing every member
+   and no stale "no master yet" line; `list` shows the lab; `ctl NODE --name LAB -- ...`;
+   /run/dmpd/LAB belongs to the daemons' pipe group, whose members reach a node's pipe
+   socket and nobody else does; `status` as another user is one line; `start 2 --set
+   max_neighbors=100` fails with the daemon's message first, and node 2 starts again.
 1. `link 2 1 down`: node 2's p1 loses carrier and nodes 1 and 3 drop (2, 1) from every
    port while (2, 0) stays; `link 2 1 up` brings carrier and (2, 1) back.
 2. `loss 1 0 50`: DMPD hellos lose about half each way on node 1's p0 (counted from the
@@ -16,10 +21,16 @@ intervals):
    qdiscs, the ifb and the override.
 """
 
+import grp
 import json
 import math
+import os
+import re
+import stat
+import sys
+from pathlib import Path
 
-from labkit import TestFailure, check, port_of, run, run_test, say, wait_until
+from labkit import LAB_TOOL, TestFailure, check, port_of, run, run_test, say, wait_until
 
 NODES = (1, 2, 3)
 PORTS = 2
@@ -262,7 +273,89 @@ def check_shape(lab):
     say(f"shape {node} {port} 5mbit: tbf on {peer} and {ifb}, daemon told; off removed it all")
 
 
+NOBODY = 65534
+SYSTEM_PYTHON = Path("/usr/bin/python3")  # readable by another user, unlike a pyenv one
+CONNECT_PIPES = ("import socket, sys\n"
+                 "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+                 "try:\n    s.connect(sys.argv[1])\nexcept OSError as e:\n"
+                 "    print(e.strerror); sys.exit(1)\n")
+
+
+def as_user(gid, cmd):
+    """cmd as user nobody with only group gid."""
+    return run(["setpriv", f"--reuid={NOBODY}", f"--regid={gid}", "--clear-groups"] + cmd,
+               check_rc=False, timeout=30)
+
+
+def check_lab_cli(lab):
+    out = lab.up_output
+    check("no master yet" not in out, f"`up` printed a stale cluster line:\n{out}")
+    rows = [line.split() for line in out.splitlines()
+            if re.match(r"    \d+ +(master|follower) ", line)]
+    check(len(rows) == len(NODES), f"`up` shows {len(rows)} cluster rows:\n{out}")
+    for row in rows:
+        listed = {int(m.split(":")[0]) for m in row[5:] if ":" in m}
+        check(listed == set(NODES), f"`up`: node {row[0]} lists members {sorted(listed)}")
+    say("up: every node's row lists every member, no stale cluster line")
+
+    labs = json.loads(lab.lab("list", "--json").stdout)["labs"]
+    check([(e["name"], e["nodes"], e["ports"], e["daemons_running"]) for e in labs] ==
+          [(lab.name, len(NODES), PORTS, len(NODES))], f"`list --json`: {labs}")
+    env = lab.env
+    p = run([sys.executable, LAB_TOOL, "ctl", 1, "--name", lab.name, "--", "status",
+             "--json"], env=env)
+    check(json.loads(p.stdout)["node"] == 1, "`ctl 1 --name LAB -- status --json`")
+    say(f"list: {labs[0]}; ctl with --name after the node answers")
+
+    try:
+        group = grp.getgrnam(lab.node(1)["settings"].get("pipe_group", "dmpd"))
+    except KeyError:
+        say("no group dmpd here: the runtime directory's group is not checked")
+        return
+    d = Path(f"/run/dmpd/{lab.name}")
+    st = os.stat(d)
+    check(st.st_gid == group.gr_gid and stat.S_IMODE(st.st_mode) == 0o750,
+          f"{d}: gid {st.st_gid} mode {oct(st.st_mode)}, expected {group.gr_name} 0750")
+    if not SYSTEM_PYTHON.exists():
+        say(f"no {SYSTEM_PYTHON}: the pipe socket is not tried as another user")
+        return
+    pipes = lab.node(1)["pipe_socket"]
+    member = as_user(group.gr_gid, [SYSTEM_PYTHON, "-c", CONNECT_PIPES, pipes])
+    outsider = as_user(NOBODY, [SYSTEM_PYTHON, "-c", CONNECT_PIPES, pipes])
+    check(member.returncode == 0, f"a member of {group.gr_name} cannot connect to {pipes}: "
+                                  f"{member.stdout}{member.stderr}")
+    check(outsider.returncode == 1, f"a user outside {group.gr_name} connected to {pipes}: "
+                                    f"{outsider.stdout}{outsider.stderr}")
+    say(f"{pipes}: a member of {group.gr_name} connects, another user gets "
+        f"{outsider.stdout.strip()!r}")
+    p = as_user(NOBODY, [SYSTEM_PYTHON, LAB_TOOL, "status", "--name", lab.name])
+    if "can't open file" in p.stderr:
+        say(f"{LAB_TOOL} unreadable by another user: `status` as one not tried")
+    else:
+        check(p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and
+              "permission denied: run as root" in p.stderr,
+              f"`status` as another user: exit {p.returncode}, {p.stderr!r}")
+        say(f"status as another user: {p.stderr.strip()!r}")
+
+
+def check_bad_setting(lab):
+    node = 2
+    lab.stop(node)
+    p = lab.lab("start", node, "--set", "max_neighbors=100", check_rc=False, timeout=120)
+    lines = p.stderr.strip().splitlines()
+    say(f"start {node} --set max_neighbors=100: exit {p.returncode}; "
+        f"{' | '.join(lines[:3])}")
+    check(p.returncode == 1 and len(lines) >= 2 and "before it was ready" in lines[0] and
+          "unknown setting 'max_neighbors'" in lines[1] and
+          "Suppressions used" not in p.stderr,
+          f"`start --set max_neighbors=100` did not show the daemon's message first: "
+          f"{p.stderr}")
+    lab.start(node)
+
+
 def body(lab):
+    check_lab_cli(lab)
+    check_bad_setting(lab)
     wait_until(lambda: expect(lab, full_mesh), 30, "every port to hear every other node's ports")
     check(faults(lab) == {"links_down": [], "loss": [], "partition": None, "shape": []},
           f"a fresh lab reports faults: {faults(lab)}")
