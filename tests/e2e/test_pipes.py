@@ -182,7 +182,8 @@ def after_the_run(lab, c):
     c.check(r.result()["received"] == 500, "the run before the closed-pipe check")
     closed = [p for p in pipes(lab, 2)["closed"] if p["pipe"] == 21]
     say(f"node 2's closed pipe 21: {closed[:1]}")
-    c.check(closed and closed[0]["received_messages"] == 500 and closed[0]["state"] == "closed"
+    # 500 data messages and the sender's 3 end markers.
+    c.check(closed and closed[0]["received_messages"] == 503 and closed[0]["state"] == "closed"
             and closed[0]["closed_by"] == "closed" and closed[0]["closed_unix_ms"] > 0,
             f"node 2 keeps no record of closed pipe 21 with its counters: {closed}")
     for node, pipe, reason in ((9, 22, "no route to node 9"), (2, 99, "no answer to 3 pings")):
