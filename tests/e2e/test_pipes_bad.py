@@ -4,7 +4,7 @@
 nothing lost"), two nodes of two ports:
 
 1. Messages to a node nobody knows: refused by the sender's daemon, each one counted
-   (`dropped_no_route`).
+   (`dropped_no_route`); dmpd-perf exits 1 saying there is no route.
 2. Messages to a pipe nobody has open on node 2: node 2 counts each data frame (`no_pipe`)
    and delivers it nowhere.
 3. An application killed with `kill -9` while it has a pipe open: node 2 reclaims that pipe
@@ -17,6 +17,7 @@ nothing lost"), two nodes of two ports:
 in tests/libdmpd.)
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -26,8 +27,16 @@ from pipekit import Receiver, env_for, perf, pipes, send, summary
 
 
 def unknown_node(lab, c):
-    s = send(lab, 1, 9, 7, "--count", 100, "--size", 64)
-    say(f"100 messages to node 9: sender's daemon {s['daemon']}")
+    p = send(lab, 1, 9, 7, "--count", 100, "--size", 64, check_rc=False)
+    # dmpd-perf fails, saying why, and still prints its result (send() gives the result
+    # itself when the exit status was 0).
+    if isinstance(p, dict):
+        c.check(False, f"send to node 9 exited 0: {p}")
+        return
+    c.check(p.returncode == 1 and "no route to node 9" in p.stderr,
+            f"send to node 9: rc {p.returncode}, stderr {p.stderr.strip()!r}")
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    say(f"100 messages to node 9: sender's daemon {s['daemon']}; {p.stderr.strip()}")
     # dmpd-perf reads the daemon's counters as it closes, possibly before the worker has
     # taken every message: none may have been sent, and the ones taken are counted.
     c.check(s["daemon"]["sent_messages"] == 0 and s["daemon"]["dropped_no_route"] > 0,

@@ -581,7 +581,8 @@ int Send(const Args& a) {
                    {"degraded_copies", d.degraded_copies},
                    {"rate_limited_ns", d.rate_limited_ns}};
   }
-  if (error.empty() && daemon.ok()) error = SendShortfall(sent, daemon->dropped_no_route, node);
+  // The library's count includes the end markers, which the daemon drops alike.
+  if (error.empty() && daemon.ok()) error = SendShortfall(c.sent, daemon->dropped_no_route, node);
   if (!error.empty()) j["error"] = error;
   if (!closed.ok()) j["close"] = std::string(closed.message());
   Print(j, a.json);
